@@ -1,0 +1,43 @@
+# Two commands do everything: `make book` and `make test`. See README.md.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BUILD  := _build
+JB     := $(PY) -m jupyter_book build book --config _config.yml --toc _toc.yml --path-output .
+
+.PHONY: install book book-instructor test unit notebooks browser lab bench clean
+
+install:
+	@bash tools/install.sh
+
+# Student edition (no solutions). Fails on any warning or failing cell.
+book: install
+	$(JB) --all -W -n --keep-going
+	@echo "The book is at: file://$(CURDIR)/$(BUILD)/html/index.html"
+
+# Instructor edition: the same book with the exercise solutions shown.
+book-instructor: install
+	COURSECNN_EDITION=instructor $(JB) --all -W -n --keep-going
+	@echo "The instructor edition is at: file://$(CURDIR)/$(BUILD)/html/index.html"
+
+unit: install
+	$(PY) -m pytest -q -m "not gpu" --ignore=tests/browser tests
+
+notebooks: install
+	$(PY) -m pytest -q --nbval-lax --nbval-current-env book/chapters
+
+browser: install
+	@bash tools/ensure_chromium.sh
+	$(PY) -m pytest -q tests/browser
+
+test: unit notebooks book browser
+	@echo "make test: every check passed"
+
+lab: install
+	$(VENV)/bin/jupyter lab book/chapters
+
+bench: install
+	$(PY) benchmarks/bench_ref.py
+	$(PY) benchmarks/bench_torch.py
+
+clean:
+	rm -rf $(BUILD) book/_build .pytest_cache .hypothesis

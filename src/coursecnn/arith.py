@@ -1,0 +1,3 @@
+"""Sizes and counts of convolution and pooling layers (pure Python)."""
+
+__all__ = []

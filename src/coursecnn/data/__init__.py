@@ -1,0 +1,3 @@
+"""Data that ships with the package: MNIST digits and a photograph. Nothing is downloaded."""
+
+__all__ = []

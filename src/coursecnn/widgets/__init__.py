@@ -1,0 +1,3 @@
+"""Interactive explorers for notebooks (ipywidgets); their static twins live in book/_static."""
+
+__all__ = []

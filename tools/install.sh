@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Create .venv when missing and install coursecnn with everything the book and the tests need.
+# A marker file is written last: a .venv without it (an interrupted install) is never trusted,
+# it is removed and built again.
+set -euo pipefail
+VENV=${VENV:-.venv}
+MARKER="$VENV/.coursecnn-install-ok"
+want=$(cat pyproject.toml environment.yml | sha256sum | cut -c1-16)
+
+if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+  exit 0
+fi
+
+# Find a Python 3.10 or newer.
+py=""
+for cand in ${PYTHON:-} python3 python3.12 python3.11 python3.10 python; do
+  if command -v "$cand" >/dev/null 2>&1 &&
+     "$cand" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+    py=$cand; break
+  fi
+done
+if [ -z "$py" ]; then
+  echo "error: coursecnn needs Python 3.10 or newer with the venv module; none was found on PATH." >&2
+  echo "       Install one (for example 'apt-get install python3 python3-venv') or set PYTHON=/path/to/python3." >&2
+  exit 1
+fi
+
+if [ ! -f "$MARKER" ]; then
+  # No marker: a fresh machine or an interrupted install. Start from nothing.
+  rm -rf "$VENV"
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "creating $VENV with $py ($("$py" --version 2>&1))"
+  "$py" -m venv "$VENV" || { echo "error: '$py -m venv $VENV' failed; install the venv module (python3-venv)." >&2; exit 1; }
+fi
+rm -f "$MARKER"
+echo "installing coursecnn and its dependencies into $VENV (torch==2.13.0, Jupyter Book 1.x, ...)"
+if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]"; then
+  echo "error: installing the dependencies into $VENV failed (see pip's message above)." >&2
+  echo "       Check the network or your package index; then run the command again." >&2
+  exit 1
+fi
+echo "$want" > "$MARKER"
+echo "installed: $("$VENV/bin/python" -c 'import coursecnn, torch; print("coursecnn", coursecnn.__version__, "torch", torch.__version__)')"
