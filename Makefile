@@ -2,7 +2,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BUILD  := _build
-JB     := $(PY) -m jupyter_book build book --config _config.yml --toc _toc.yml --path-output .
+JB     := $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
 
 .PHONY: install book book-instructor test unit notebooks browser lab bench clean
 
@@ -23,7 +23,7 @@ unit: install
 	$(PY) -m pytest -q -m "not gpu" --ignore=tests/browser tests
 
 notebooks: install
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env book/chapters
+	$(PY) -m pytest -q --nbval-lax --nbval-current-env book/chapters book/explorers.ipynb
 
 browser: install
 	@bash tools/ensure_chromium.sh
@@ -33,7 +33,7 @@ test: unit notebooks book browser
 	@echo "make test: every check passed"
 
 lab: install
-	$(VENV)/bin/jupyter lab book/chapters
+	$(VENV)/bin/jupyter lab book/chapters book/explorers.ipynb
 
 bench: install
 	$(PY) benchmarks/bench_ref.py

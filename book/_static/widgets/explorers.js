@@ -1,0 +1,1 @@
+/* coursecnn explorers: static, kernel-free twins of coursecnn.widgets (being written). */
