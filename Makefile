@@ -35,9 +35,9 @@ test: unit notebooks book browser
 lab: install
 	$(VENV)/bin/jupyter lab book/chapters book/explorers.ipynb
 
+# Speed targets live here, not in tests; results go to benchmarks/results/.
 bench: install
-	$(PY) benchmarks/bench_ref.py
-	$(PY) benchmarks/bench_torch.py
+	@set -e; for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f; done
 
 clean:
 	rm -rf $(BUILD) book/_build .pytest_cache .hypothesis
