@@ -1,0 +1,93 @@
+"""A photograph for the kernel demos: Grace Hopper's portrait, the sample image matplotlib ships."""
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["load_photo", "photo_path", "resize_area"]
+
+_PHOTO = "grace_hopper.jpg"
+# ITU-R BT.601 luma weights: how bright each of R, G, B looks to the eye.
+_LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def photo_path():
+    """Path to the sample photograph inside matplotlib's data directory."""
+    import matplotlib
+
+    path = Path(matplotlib.get_data_path()) / "sample_data" / _PHOTO
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the sample photograph {_PHOTO} was not found at {path}; it ships with matplotlib, "
+            "so reinstall matplotlib"
+        )
+    return path
+
+
+def _area_weights(n_in, n_out):
+    """(n_out, n_in) matrix: each output cell averages the input cells it covers, by overlap."""
+    edges = np.arange(n_out + 1) * (n_in / n_out)
+    lo, hi = edges[:-1, None], edges[1:, None]
+    cells = np.arange(n_in)[None, :]
+    overlap = np.clip(np.minimum(hi, cells + 1) - np.maximum(lo, cells), 0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def resize_area(image, size):
+    """resize_area(image, size) -> ndarray
+
+    Resize by area averaging: each output pixel is the mean of the input area it covers.
+
+    Args:
+        image (ndarray): shape :math:`(H, W)` or :math:`(H, W, C)`.
+        size (int or tuple): the output ``(height, width)``; an int is used for both.
+
+    Example::
+
+        >>> resize_area(np.arange(16.0).reshape(4, 4), 2)
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
+    """
+    from .._checks import pair, positive
+
+    out_h, out_w = positive(pair(size, "size"), "size")
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim not in (2, 3):
+        raise ValueError(
+            f"image must have 2 dimensions (H, W) or 3 (H, W, C), got {image.ndim} with shape {image.shape}"
+        )
+    rows, cols = _area_weights(image.shape[0], out_h), _area_weights(image.shape[1], out_w)
+    return np.einsum("ih,hw...,jw->ij...", rows, image, cols)
+
+
+def load_photo(size=None, gray=True):
+    """load_photo(size=None, gray=True) -> ndarray
+
+    Grace Hopper's portrait (600x512, from matplotlib's sample data) as floats in [0, 1].
+
+    Args:
+        size (int or tuple, optional): resize to ``(height, width)`` (an int for a square) by area
+            averaging. Default: ``None`` (full size, 600x512)
+        gray (bool): convert to gray levels with the BT.601 luma weights. Default: ``True``
+
+    Returns:
+        float64 array of shape :math:`(H, W)` when ``gray``, else :math:`(H, W, 3)`; add the batch
+        and channel axes with ``x[None, None]`` (gray) or ``x.transpose(2, 0, 1)[None]`` (colour)
+        to get :math:`(N, C, H, W)`.
+
+    Example::
+
+        >>> from coursecnn.data import load_photo
+        >>> load_photo(size=64).shape
+        (64, 64)
+    """
+    import matplotlib.image
+
+    image = matplotlib.image.imread(photo_path())
+    image = image.astype(np.float64) / 255 if image.dtype == np.uint8 else image.astype(np.float64)
+    image = image[..., :3]
+    if gray:
+        image = image @ _LUMA
+    if size is not None:
+        image = resize_area(image, size)
+    return np.clip(image, 0.0, 1.0)
