@@ -1,3 +1,17 @@
-"""PyTorch models of the lectures: LeNet-5, AlexNet, the all-convolutional net, the lecture CNN."""
+"""PyTorch models of the lectures: LeNet-5, AlexNet, the all-convolutional net, the lecture CNN.
 
-__all__ = []
+Every model takes ``impl="torch"`` (layers from ``torch.nn``) or ``impl="coursecnn"`` (the same
+layers running the book's own ops from ``coursecnn.torch``); ``summary(model, input_shape)``
+tabulates any model layer by layer.
+"""
+
+from . import alexnet, allconv, lecture, lenet, summary as _summary_module
+from .alexnet import *  # noqa: F401,F403
+from .allconv import *  # noqa: F401,F403
+from .lecture import *  # noqa: F401,F403
+from .lenet import *  # noqa: F401,F403
+from .summary import Summary, SummaryRow, summary  # noqa: F401
+
+__all__ = [
+    name for module in (alexnet, allconv, lecture, lenet, _summary_module) for name in module.__all__
+]

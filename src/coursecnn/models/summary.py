@@ -1,0 +1,180 @@
+"""A layer-by-layer table of a model: output shapes, parameters, multiply-adds."""
+
+import html
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+__all__ = ["Summary", "SummaryRow", "summary"]
+
+
+class SummaryRow(NamedTuple):
+    """One leaf layer: ``name`` (its path in the model), ``type`` (class name), ``output_shape``
+    (one sample, torch order ``(C, H, W)`` or ``(F,)``), ``params`` and ``mult_adds`` (per sample)."""
+
+    name: str
+    type: str
+    output_shape: tuple
+    params: int
+    mult_adds: int
+
+
+def _lecture_shape(shape):
+    # The lectures write maps as H x W x C ("55x55x96"); vectors as their length.
+    if len(shape) == 3:
+        c, h, w = shape
+        return f"{h}x{w}x{c}"
+    return "x".join(str(s) for s in shape)
+
+
+class Summary:
+    """The table ``summary`` returns: ``rows`` (a list of ``SummaryRow``), ``total_params``,
+    ``trainable_params`` and ``total_mult_adds``. ``str()`` renders aligned text, and in a notebook
+    it shows as an HTML table. Shapes are shown in the lectures' ``H x W x C`` notation."""
+
+    headers = ("layer", "type", "output", "params", "mult-adds")
+
+    def __init__(self, rows, total_params, trainable_params, input_shape):
+        self.rows = list(rows)
+        self.total_params = int(total_params)
+        self.trainable_params = int(trainable_params)
+        self.total_mult_adds = sum(r.mult_adds for r in self.rows)
+        self.input_shape = tuple(input_shape)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, key):
+        """A row by position, or by layer name (``s["features.c1"]`` or just ``s["c1"]``)."""
+        if isinstance(key, str):
+            for r in self.rows:
+                if r.name == key or r.name.rsplit(".", 1)[-1] == key:
+                    return r
+            raise KeyError(f"no layer named {key!r}; the layers are {[r.name for r in self.rows]}")
+        return self.rows[key]
+
+    def _cells(self):
+        body = [
+            (r.name, r.type, _lecture_shape(r.output_shape), f"{r.params:,}", f"{r.mult_adds:,}") for r in self.rows
+        ]
+        foot = ("total", "", "", f"{self.total_params:,}", f"{self.total_mult_adds:,}")
+        return body, foot
+
+    def __str__(self):
+        body, foot = self._cells()
+        table = [self.headers, *body, foot]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.headers))]
+
+        def line(row):
+            left = [row[i].ljust(widths[i]) for i in range(3)]
+            right = [row[i].rjust(widths[i]) for i in range(3, 5)]
+            return "  ".join(left + right).rstrip()
+
+        rule = "-" * len(line(self.headers))
+        return "\n".join(
+            [f"input: {_lecture_shape(self.input_shape)}", line(self.headers), rule, *map(line, body), rule, line(foot)]
+        )
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_html_(self):
+        body, foot = self._cells()
+        esc = html.escape
+        head = "".join(f"<th>{esc(h)}</th>" for h in self.headers)
+        right = ' style="text-align:right"'
+
+        def tr(row, cell="td"):
+            cells = [f"<{cell}>{esc(v)}</{cell}>" for v in row[:3]]
+            cells += [f"<{cell}{right}>{esc(v)}</{cell}>" for v in row[3:]]
+            return "<tr>" + "".join(cells) + "</tr>"
+
+        rows = "".join(tr(r) for r in body)
+        return (
+            f'<table class="coursecnn-summary"><caption>input: {esc(_lecture_shape(self.input_shape))}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody><tfoot>{tr(foot, 'th')}</tfoot></table>"
+        )
+
+
+def _mult_adds(module, out):
+    # Multiply-adds per sample: each output of a convolution is a dot product of length
+    # (C_in / groups) * F_h * F_w; each output of a linear layer one of length in_features.
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+        per_output = module.in_channels // module.groups
+        for k in module.kernel_size:
+            per_output *= k
+        return out[0].numel() * per_output
+    if isinstance(module, nn.Linear):
+        return out[0].numel() * module.in_features
+    return 0
+
+
+def summary(model, input_shape):
+    """summary(model, input_shape) -> Summary
+
+    Runs one zero sample through ``model`` (in eval mode, without gradients, then restores
+    its mode) and records, for every leaf module, the output shape, its own parameter count
+    and its multiply-adds, with forward hooks.
+
+    Args:
+        model (nn.Module): the network.
+        input_shape (tuple): one sample ``(C, H, W)``, or a batch ``(N, C, H, W)`` (only the
+            first sample's numbers are reported).
+
+    Returns:
+        Summary: ``.rows``, ``.total_params``, ``str()`` an aligned table.
+
+    Example::
+
+        >>> from coursecnn.models import LeNet5
+        >>> s = summary(LeNet5(), (1, 32, 32))
+        >>> s["c1"].output_shape, s.total_params
+        ((6, 28, 28), 61706)
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"summary expects a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(input_shape, (tuple, list, torch.Size)) or not all(
+        isinstance(s, int) and s > 0 for s in input_shape
+    ):
+        raise ValueError(f"input_shape must be a tuple of positive ints such as (1, 32, 32), got {input_shape!r}")
+    shape = tuple(input_shape)
+    if len(shape) == 4:
+        shape = shape[1:]  # a batch of images was given: report one sample
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    dtype = param.dtype if param is not None else torch.get_default_dtype()
+
+    rows, hooks = [], []
+    for name, module in model.named_modules():
+        if next(module.children(), None) is not None:
+            continue  # containers: their leaves report
+
+        def hook(mod, inputs, output, name=name):
+            out = output[0] if isinstance(output, (tuple, list)) else output
+            rows.append(
+                SummaryRow(
+                    name or type(mod).__name__,
+                    type(mod).__name__,
+                    tuple(out.shape[1:]),
+                    sum(p.numel() for p in mod.parameters(recurse=False)),
+                    _mult_adds(mod, out),
+                )
+            )
+
+        hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros((1, *shape), device=device, dtype=dtype))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return Summary(rows, total, trainable, shape)
