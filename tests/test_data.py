@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coursecnn.data import digit_loaders, load_digits, load_mnist, load_photo, make_loader, read_idx, resize_area
+from coursecnn.data import digit_loaders, load_digit_split, load_digits, load_mnist, load_photo, make_loader, read_idx, resize_area
 from coursecnn.data import mnist as mnist_module
 
 
@@ -262,3 +262,9 @@ def test_digit_loaders_shapes():
     xb, yb = next(iter(train_loader))
     assert tuple(xb.shape) == (128, 1, 32, 32) and tuple(yb.shape) == (128,)
     assert sum(len(yb) for _, yb in test_loader) == 2000
+
+
+def test_load_digit_split_is_both_halves():
+    x, y, xt, yt = load_digit_split(pad_to=32, as_tensor=True)
+    assert [tuple(a.shape) for a in (x, y, xt, yt)] == [(8000, 1, 32, 32), (8000,), (2000, 1, 32, 32), (2000,)]
+    np.testing.assert_array_equal(xt.numpy(), load_digits("test", pad_to=32)[0])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "MNIST_PATH", "MNIST_SHA256", "SPLITS"]
+__all__ = ["load_digits", "load_digit_split", "MNIST_PATH", "MNIST_SHA256", "SPLITS"]
 
 MNIST_PATH = Path(__file__).with_name("mnist_digits.npz")
 # SHA-256 of the file's bytes; tools/build_mnist.py rebuilds it byte for byte.
@@ -117,3 +117,26 @@ def load_digits(split="train", as_tensor=False, pad_to=None, normalize=True):
     else:
         images, labels = data[f"{split}_images"], data[f"{split}_labels"]
     return prepare(images, labels, as_tensor=as_tensor, pad_to=pad_to, normalize=normalize)
+
+
+def load_digit_split(as_tensor=False, pad_to=None, normalize=True):
+    """load_digit_split(as_tensor=False, pad_to=None, normalize=True) -> (x_train, y_train, x_test, y_test)
+
+    Both halves of the bundled split at once, in the form :func:`coursecnn.train.train` takes.
+
+    Args:
+        as_tensor, pad_to, normalize: as in :func:`load_digits`.
+
+    Returns:
+        ``x_train`` :math:`(8000, 1, H, W)`, ``y_train`` :math:`(8000,)`, ``x_test``
+        :math:`(2000, 1, H, W)`, ``y_test`` :math:`(2000,)`.
+
+    Example::
+
+        >>> from coursecnn.data import load_digit_split
+        >>> [tuple(a.shape) for a in load_digit_split(pad_to=32)]
+        [(8000, 1, 32, 32), (8000,), (2000, 1, 32, 32), (2000,)]
+    """
+    train = load_digits("train", as_tensor=as_tensor, pad_to=pad_to, normalize=normalize)
+    test = load_digits("test", as_tensor=as_tensor, pad_to=pad_to, normalize=normalize)
+    return (*train, *test)

@@ -1,0 +1,532 @@
+"""A small, reproducible training loop for classification networks, with checkpoints.
+
+``train(model, data, epochs)`` runs mini-batch training with cross-entropy on the logits the model
+returns, evaluates on the test set after every epoch, and records a :class:`History`. Everything
+random (the shuffling, dropout) is drawn from a seed derived from ``(seed, epoch)``, so
+
+- two runs with the same seed and the same initial weights end with identical weights, and
+- a run interrupted and resumed from its checkpoint ends exactly where an uninterrupted one does.
+"""
+
+import math
+import numbers
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["History", "train", "evaluate", "plot_history", "save_checkpoint", "load_checkpoint", "make_optimizer"]
+
+_OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training run.
+
+    Attributes:
+        train_loss, train_acc (list of float): mean cross-entropy and accuracy over each epoch's
+            training batches (measured while training, in ``train()`` mode).
+        test_loss, test_acc (list of float): the same on the test set after each epoch (empty when
+            there is no test set).
+        time (list of float): wall-clock seconds of each epoch (training and testing).
+    """
+
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    time: list = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.train_loss)
+
+    @property
+    def epochs(self):
+        """Number of completed epochs."""
+        return len(self)
+
+    @property
+    def total_time(self):
+        """Seconds spent in all epochs together."""
+        return float(sum(self.time))
+
+    def to_dict(self):
+        """Plain lists of floats, for checkpoints and JSON."""
+        return {name: [float(v) for v in getattr(self, name)] for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(**{name: list(d.get(name, [])) for name in cls.__dataclass_fields__})
+
+    def _append(self, **values):
+        for name, value in values.items():
+            if value is not None:
+                getattr(self, name).append(float(value))
+
+
+# --- arguments ----------------------------------------------------------------------------------
+
+
+def _check_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _check_float(value, name, positive=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'positive' if positive else 'non-negative'}, got {value}")
+    return float(value)
+
+
+def _as_xy(x, y, what):
+    """Tensors (float32 images, int64 labels) with matching N, checked."""
+    try:
+        x = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+        y = y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{what}: images and labels must be numeric arrays or tensors ({exc})") from None
+    if x.ndim < 2:
+        raise ValueError(f"{what}: images must be shaped (N, C, H, W) (or (N, features)), got shape {tuple(x.shape)}")
+    if y.ndim != 1:
+        raise ValueError(f"{what}: labels must be shaped (N,), got shape {tuple(y.shape)}")
+    if len(x) != len(y):
+        raise ValueError(f"{what}: {len(x)} images but {len(y)} labels; they must match")
+    if len(x) == 0:
+        raise ValueError(f"{what}: no examples (N = 0)")
+    if y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
+        raise TypeError(f"{what}: labels must be integer class indices, got dtype {y.dtype}")
+    if not (x.dtype.is_floating_point or x.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)):
+        raise TypeError(f"{what}: images must be numeric, got dtype {x.dtype}")
+    return x.to(torch.float32), y.to(torch.int64)
+
+
+def _split_data(data):
+    """Return ``(train, test)``: each a pair of tensors or a DataLoader (test may be None)."""
+    from torch.utils.data import DataLoader
+
+    if isinstance(data, DataLoader):
+        return data, None
+    if not isinstance(data, (tuple, list)):
+        raise TypeError(
+            "data must be (x_train, y_train, x_test, y_test), (x_train, y_train), "
+            f"((x_train, y_train), (x_test, y_test)) or (train_loader, test_loader), got a {type(data).__name__}"
+        )
+    if len(data) == 2 and all(isinstance(d, DataLoader) or d is None for d in data):
+        return data[0], data[1]
+    if len(data) == 2 and all(isinstance(d, (tuple, list)) and len(d) == 2 for d in data):
+        return _as_xy(*data[0], "training data"), _as_xy(*data[1], "test data")
+    if len(data) == 4:
+        return _as_xy(data[0], data[1], "training data"), _as_xy(data[2], data[3], "test data")
+    if len(data) == 2:
+        return _as_xy(data[0], data[1], "training data"), None
+    raise ValueError(
+        "data must be (x_train, y_train, x_test, y_test), (x_train, y_train), "
+        f"((x_train, y_train), (x_test, y_test)) or (train_loader, test_loader), got a sequence of {len(data)} items"
+    )
+
+
+def make_optimizer(model, optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0):
+    """make_optimizer(model, optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=0.0) -> torch.optim.Optimizer
+
+    The optimizer :func:`train` uses: ``"sgd"`` (with ``momentum``), ``"adam"``, or a factory
+    called as ``factory(model.parameters())``.
+
+    Example::
+
+        >>> opt = make_optimizer(torch.nn.Linear(2, 2), "sgd", lr=0.1)
+        >>> type(opt).__name__, opt.defaults["momentum"]
+        ('SGD', 0.9)
+    """
+    if callable(optimizer) and not isinstance(optimizer, str):
+        opt = optimizer(model.parameters())
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise TypeError(f"the optimizer factory must return a torch.optim.Optimizer, got {type(opt).__name__}")
+        return opt
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be 'sgd', 'adam' or a factory taking the parameters, got {optimizer!r}")
+    lr = _check_float(lr, "lr", positive=True)
+    weight_decay = _check_float(weight_decay, "weight_decay")
+    if optimizer == "sgd":
+        momentum = _check_float(momentum, "momentum")
+        return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+def _batches(data, batch_size, generator=None):
+    """Yield (x, y) batches from a pair of tensors (shuffled with ``generator``) or a DataLoader."""
+    if not isinstance(data, tuple):
+        yield from data
+        return
+    x, y = data
+    n = len(x)
+    order = torch.randperm(n, generator=generator) if generator is not None else None
+    for start in range(0, n, batch_size):
+        if order is None:
+            yield x[start : start + batch_size], y[start : start + batch_size]
+        else:
+            idx = order[start : start + batch_size]
+            yield x[idx], y[idx]
+
+
+def _n_batches(data, batch_size):
+    if isinstance(data, tuple):
+        return math.ceil(len(data[0]) / batch_size)
+    try:
+        return len(data)
+    except TypeError:
+        return None
+
+
+def _run_epoch(model, data, optimizer, device, batch_size, generator, bar):
+    model.train()
+    total_loss, correct, count = 0.0, 0, 0
+    for xb, yb in _batches(data, batch_size, generator):
+        xb, yb = xb.to(device, torch.float32, non_blocking=True), yb.to(device, non_blocking=True)
+        logits = model(xb)
+        loss = F.cross_entropy(logits, yb)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        n = len(yb)
+        total_loss += loss.item() * n
+        correct += (logits.argmax(1) == yb).sum().item()
+        count += n
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{total_loss / count:.4f}", acc=f"{correct / count:.3f}", refresh=False)
+    return total_loss / count, correct / count
+
+
+@torch.no_grad()
+def evaluate(model, x, y=None, batch_size=1000, device=None):
+    """evaluate(model, x, y=None, batch_size=1000, device=None) -> (loss, accuracy)
+
+    Mean cross-entropy and accuracy of ``model`` (which returns logits) on a labelled set, in
+    ``eval()`` mode and without gradients; the model's mode is restored afterwards.
+
+    Args:
+        model (nn.Module): maps :math:`(N, C, H, W)` to logits :math:`(N, K)`.
+        x (array, Tensor or DataLoader): images :math:`(N, C, H, W)`, or a loader of ``(x, y)``
+            batches (then ``y`` stays ``None``).
+        y (array or Tensor): labels :math:`(N,)`, int in ``0..K-1``.
+        batch_size (int): examples per forward pass. Default: ``1000``
+        device (torch.device, optional): where to compute. Default: the model's device.
+
+    Returns:
+        ``(loss, accuracy)`` as Python floats, accuracy in [0, 1].
+
+    Example::
+
+        >>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+        >>> loss, acc = evaluate(model, torch.zeros(5, 1, 2, 2), torch.zeros(5, dtype=torch.long))
+        >>> round(loss, 4) > 0 and 0 <= acc <= 1
+        True
+    """
+    from torch.utils.data import DataLoader
+
+    batch_size = _check_int(batch_size, "batch_size")
+    data = x if isinstance(x, DataLoader) else _as_xy(x, y, "evaluate")
+    if device is None:
+        param = next(model.parameters(), None)
+        device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    try:
+        for xb, yb in _batches(data, batch_size):
+            xb, yb = xb.to(device, torch.float32), yb.to(device)
+            logits = model(xb)
+            total_loss += F.cross_entropy(logits, yb, reduction="sum").item()
+            correct += (logits.argmax(1) == yb).sum().item()
+            count += len(yb)
+    finally:
+        model.train(was_training)
+    return total_loss / count, correct / count
+
+
+# --- checkpoints --------------------------------------------------------------------------------
+
+
+def save_checkpoint(path, model, optimizer, epoch, history, **extra):
+    """save_checkpoint(path, model, optimizer, epoch, history, **extra) -> Path
+
+    Save the model's and the optimizer's state, the number of completed epochs and the history.
+    The file is written next to ``path`` first and then renamed, so an interruption while saving
+    leaves the previous checkpoint intact.
+
+    Args:
+        path (str or Path): the checkpoint file (``.pt``).
+        model (nn.Module): its ``state_dict()`` is saved.
+        optimizer (torch.optim.Optimizer or None): its ``state_dict()`` is saved (momenta, Adam's
+            moments), so that training resumes exactly.
+        epoch (int): epochs completed so far.
+        history (History): the record so far.
+        **extra: plain values stored alongside (e.g. ``seed=0``).
+
+    Example::
+
+        >>> save_checkpoint("/tmp/lenet.pt", model, opt, 3, history)  # doctest: +SKIP
+    """
+    path = Path(path)
+    _check_int(epoch, "epoch", minimum=0)
+    state = {
+        "format": 1,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "epoch": int(epoch),
+        "history": (history if history is not None else History()).to_dict(),
+        "extra": dict(extra),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path, model, optimizer=None):
+    """load_checkpoint(path, model, optimizer=None) -> dict
+
+    Restore ``model`` (and ``optimizer`` if given) in place from a file written by
+    :func:`save_checkpoint` or by :func:`train` with ``checkpoint=``.
+
+    Args:
+        path (str or Path): the checkpoint file.
+        model (nn.Module): receives the saved weights (the architecture must match).
+        optimizer (torch.optim.Optimizer, optional): receives the saved optimizer state.
+
+    Returns:
+        a dict with ``"epoch"`` (int, completed epochs), ``"history"`` (:class:`History`) and
+        ``"extra"`` (the extra values saved).
+
+    Example::
+
+        >>> info = load_checkpoint("/tmp/lenet.pt", LeNet5())  # doctest: +SKIP
+        >>> info["epoch"], info["history"].test_acc[-1]
+        (3, 0.9825)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated or foreign files
+        raise ValueError(f"{path} is not a readable coursecnn checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or state.get("format") != 1 or "model" not in state:
+        raise ValueError(f"{path} is not a coursecnn checkpoint (no 'format': 1 entry with a model state)")
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise ValueError(f"the checkpoint {path} does not fit this model: {exc}") from None
+    if optimizer is not None:
+        if state["optimizer"] is None:
+            raise ValueError(f"the checkpoint {path} holds no optimizer state")
+        optimizer.load_state_dict(state["optimizer"])
+    return {"epoch": state["epoch"], "history": History.from_dict(state["history"]), "extra": state.get("extra", {})}
+
+
+# --- the loop -----------------------------------------------------------------------------------
+
+
+def _epoch_seed(seed, epoch):
+    # distinct, reproducible streams per epoch, so a resumed epoch draws what the original would
+    return (int(seed) * 1_000_003 + epoch) % (2**63)
+
+
+def _fork_rng(device):
+    devices = []
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    return torch.random.fork_rng(devices=devices)
+
+
+def train(
+    model,
+    data,
+    epochs,
+    *,
+    lr=1e-3,
+    optimizer="adam",
+    batch_size=64,
+    device=None,
+    seed=0,
+    progress=True,
+    checkpoint=None,
+    resume=False,
+    weight_decay=0.0,
+    momentum=0.9,
+):
+    """train(model, data, epochs, *, lr=1e-3, optimizer="adam", batch_size=64, device=None, seed=0, progress=True, checkpoint=None, resume=False, weight_decay=0.0, momentum=0.9) -> History
+
+    Train a classifier with mini-batches and cross-entropy, testing after every epoch.
+
+    The model is moved to ``device`` and trained in place. The shuffling and every random draw of
+    an epoch (dropout) come from a seed made of ``seed`` and the epoch number, inside a forked
+    random state (the caller's global RNG is left as it was). So equal seeds and equal initial
+    weights give equal final weights, and resuming from a checkpoint reproduces the uninterrupted
+    run. (On CUDA, bit-for-bit equality also needs deterministic kernels:
+    ``torch.use_deterministic_algorithms(True)``.)
+
+    Args:
+        model (nn.Module): maps images :math:`(N, C, H, W)` to logits :math:`(N, K)`.
+        data: the examples, one of
+            ``(x_train, y_train, x_test, y_test)``; ``((x_train, y_train), (x_test, y_test))``;
+            ``(x_train, y_train)`` (no testing); or ``(train_loader, test_loader)`` (PyTorch
+            ``DataLoader`` s; their own sampler decides the order, ``batch_size`` is then unused).
+            Images are arrays or tensors :math:`(N, C, H, W)` (cast to float32), labels :math:`(N,)`
+            integers, e.g. ``(*load_digits("train", pad_to=32), *load_digits("test", pad_to=32))``
+            or :func:`coursecnn.data.load_digit_split`.
+        epochs (int): total number of passes over the training set (including those a resumed
+            checkpoint already did). At least 1.
+        lr (float): learning rate. Default: ``1e-3``
+        optimizer (str or callable): ``"adam"``, ``"sgd"`` (with ``momentum``) or a factory
+            ``f(parameters) -> torch.optim.Optimizer`` (then ``lr``, ``momentum`` and
+            ``weight_decay`` are the factory's business). Default: ``"adam"``
+        batch_size (int): training examples per step. Default: ``64``
+        device (str or torch.device, optional): Default: ``coursecnn.device()`` (CUDA, MPS or CPU).
+        seed (int): seed of the shuffling and dropout. Default: ``0``
+        progress (bool): show tqdm bars (``tqdm.auto``: widgets in notebooks): one bar over the
+            epochs with the latest losses and accuracies, and a transient one per epoch over its
+            batches. Default: ``True``
+        checkpoint (str or Path, optional): save a checkpoint there after every epoch.
+            Default: ``None``
+        resume (bool): continue from ``checkpoint`` if that file exists (weights, optimizer state,
+            history, epoch count); start afresh otherwise. Default: ``False``
+        weight_decay (float): L2 penalty of the built-in optimizers. Default: ``0.0``
+        momentum (float): momentum of ``"sgd"``. Default: ``0.9``
+
+    Returns:
+        :class:`History`: per-epoch train/test loss and accuracy and seconds.
+
+    Example::
+
+        >>> from coursecnn.data import load_digit_split
+        >>> from coursecnn.models import LeNet5
+        >>> torch.manual_seed(0)  # doctest: +SKIP
+        >>> history = train(LeNet5(), load_digit_split(pad_to=32), epochs=3)  # doctest: +SKIP
+        >>> history.test_acc[-1] > 0.97  # doctest: +SKIP
+        True
+    """
+    import coursecnn
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    epochs = _check_int(epochs, "epochs")
+    batch_size = _check_int(batch_size, "batch_size")
+    seed = _check_int(seed, "seed", minimum=0)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs a checkpoint path (checkpoint=...) to resume from")
+    train_data, test_data = _split_data(data)
+    device = coursecnn.device() if device is None else torch.device(device)
+
+    model.to(device)
+    opt = make_optimizer(model, optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    history, start = History(), 0
+    if resume and Path(checkpoint).is_file():
+        info = load_checkpoint(checkpoint, model, opt)
+        saved_seed = info["extra"].get("seed", seed)
+        if saved_seed != seed:
+            raise ValueError(f"the checkpoint {checkpoint} was written with seed={saved_seed}, this run has seed={seed}")
+        history, start = info["history"], info["epoch"]
+        model.to(device)  # load_state_dict keeps the device, but be explicit after a CPU load
+
+    from tqdm.auto import tqdm
+
+    outer = tqdm(total=epochs, initial=start, desc="epochs", unit="epoch", disable=not progress)
+    try:
+        for epoch in range(start, epochs):
+            t0 = time.perf_counter()
+            with _fork_rng(device):
+                epoch_seed = _epoch_seed(seed, epoch)
+                torch.manual_seed(epoch_seed)
+                generator = torch.Generator().manual_seed(epoch_seed)
+                inner = tqdm(
+                    total=_n_batches(train_data, batch_size),
+                    desc=f"epoch {epoch + 1}/{epochs}",
+                    unit="batch",
+                    leave=False,
+                    disable=not progress,
+                )
+                try:
+                    train_loss, train_acc = _run_epoch(model, train_data, opt, device, batch_size, generator, inner)
+                finally:
+                    inner.close()
+            test_loss = test_acc = None
+            if test_data is not None:
+                if isinstance(test_data, tuple):
+                    test_loss, test_acc = evaluate(model, *test_data, device=device)
+                else:
+                    test_loss, test_acc = evaluate(model, test_data, device=device)
+            history._append(
+                train_loss=train_loss,
+                train_acc=train_acc,
+                test_loss=test_loss,
+                test_acc=test_acc,
+                time=time.perf_counter() - t0,
+            )
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, model, opt, epoch + 1, history, seed=seed)
+            postfix = {"loss": f"{train_loss:.4f}", "acc": f"{train_acc:.3f}"}
+            if test_acc is not None:
+                postfix["test_acc"] = f"{test_acc:.3f}"
+            outer.set_postfix(postfix, refresh=False)
+            outer.update(1)
+    finally:
+        outer.close()
+    return history
+
+
+def plot_history(history, ax=None):
+    """plot_history(history, ax=None) -> matplotlib.figure.Figure
+
+    Draw the loss (left) and the accuracy (right) per epoch, training and test.
+
+    Args:
+        history (History): what :func:`train` returned.
+        ax (pair of Axes, optional): two axes to draw on. Default: ``None`` (a new 8x3 figure).
+
+    Returns:
+        the figure.
+
+    Example::
+
+        >>> fig = plot_history(History([0.5, 0.2], [0.8, 0.9], [0.4, 0.3], [0.85, 0.9], [1.0, 1.0]))
+        >>> len(fig.axes)
+        2
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(history, History):
+        raise TypeError(f"plot_history expects a History (what train returns), got {type(history).__name__}")
+    if ax is None:
+        fig, ax = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
+    else:
+        if len(ax) != 2:
+            raise ValueError(f"ax must be a pair of matplotlib Axes (loss, accuracy), got {len(ax)} axes")
+        fig = ax[0].figure
+    epochs = np.arange(1, len(history) + 1)
+    for axis, key, label in ((ax[0], "loss", "cross-entropy loss"), (ax[1], "acc", "accuracy")):
+        axis.plot(epochs, getattr(history, f"train_{key}"), "o-", label="train")
+        test = getattr(history, f"test_{key}")
+        if test:
+            axis.plot(epochs[: len(test)], test, "s--", label="test")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(label)
+        axis.set_xticks(epochs)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    return fig
