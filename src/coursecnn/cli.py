@@ -1,0 +1,116 @@
+"""The ``coursecnn`` command: book editions and the nbgrader course.
+
+    coursecnn edition student --out _build/edition      the book without solutions
+    coursecnn edition instructor --out _build/instructor the book with them
+    coursecnn course build course/                      an nbgrader course directory
+    coursecnn course check                              validate the exercises only
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+_EPILOG = """\
+examples:
+  coursecnn edition student --out _build/edition
+      jupyter-book build _build/edition/book ...   (what `make book` does)
+  coursecnn course build course --timeout 30
+      cd course && nbgrader generate_assignment pooling && nbgrader autograde pooling
+  coursecnn course check --chapters pooling convolution
+
+The book's "For instructors" page describes the whole workflow.
+"""
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog="coursecnn",
+        description="Build the student or instructor edition of the coursecnn book, and an nbgrader "
+        "course from its exercises.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"coursecnn {__version__}")
+    p.add_argument("--root", metavar="DIR", help="the project folder (with book/ and _toc.yml); "
+                   "default: found from the current folder")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    ed = sub.add_parser("edition", help="write the student or instructor edition of the book",
+                        description="Copy book/ to OUT/book with src/, docs/ and the configuration linked beside it. "
+                        "The student edition replaces every solution by a stub, removes the hidden tests and "
+                        "tags the exercise cells skip-execution so the book still builds.")
+    ed.add_argument("kind", choices=["student", "instructor"], help="which edition")
+    ed.add_argument("--out", required=True, metavar="DIR", help="where to write it (replaced if it holds an earlier edition)")
+
+    co = sub.add_parser("course", help="build or check the nbgrader course",
+                        description="nbgrader course directory from the chapters' exercises.")
+    co_sub = co.add_subparsers(dest="action", metavar="ACTION")
+    chapters_help = ("chapter names (e.g. pooling) or paths to .ipynb files; default: every chapter "
+                     "with exercises")
+    build = co_sub.add_parser("build", help="write OUT/nbgrader_config.py and OUT/source/<chapter>/",
+                              description="Write an nbgrader course directory: OUT/nbgrader_config.py "
+                              "(SQLite gradebook, per-cell timeout) and one assignment per chapter with "
+                              "exercises in OUT/source/<chapter>/<chapter>.ipynb. Then run nbgrader in OUT.")
+    build.add_argument("out", metavar="OUT", help="the course folder")
+    build.add_argument("--chapters", nargs="+", metavar="CHAPTER", help=chapters_help)
+    build.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
+                       help="seconds one cell may run when autograding (default: 30)")
+    build.add_argument("--course-id", default="coursecnn", help="nbgrader course id (default: coursecnn)")
+    check = co_sub.add_parser("check", help="validate the exercise cells and list them",
+                              description="Validate every exercise cell as `course build` does and list the "
+                              "exercises with their points; write nothing.")
+    check.add_argument("--chapters", nargs="+", metavar="CHAPTER", help=chapters_help)
+    return p, co
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status (0 on success)."""
+    from .editions import ExerciseFormatError, build_edition, find_root
+
+    parser, course_parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        root = find_root(args.root) if args.root else find_root()
+        if args.command == "edition":
+            book = build_edition(args.kind, args.out, root=root)
+            print(f"{args.kind} edition written: {book}")
+            return 0
+        from .course import build_course, chapter_notebooks, exercises, validate_notebook
+        from .editions import read_notebook
+
+        if args.action == "build":
+            built = build_course(args.out, chapters=args.chapters, timeout=args.timeout,
+                                 course_id=args.course_id, root=root)
+            out = Path(args.out)
+            for name, ids in built.items():
+                print(f"{out / 'source' / name / (name + '.ipynb')}: {len(ids)} nbgrader cells")
+            print(f"course written to {out}; next: cd {out} && nbgrader generate_assignment <name>")
+            return 0
+        if args.action == "check":
+            notebooks = chapter_notebooks(root, args.chapters)
+            if not notebooks:
+                print("no chapter has exercises")
+                return 1
+            for name, path in notebooks.items():
+                nb = read_notebook(path)
+                validate_notebook(nb, name=str(path))
+                rows = exercises(nb)
+                total = sum(r[3] for r in rows)
+                print(f"{name}: {len(rows)} nbgrader cells, {total:g} points")
+                for i, gid, kind, pts in rows:
+                    print(f"  cell {i:3d}  {kind:8s}  {gid}" + (f"  ({pts:g} points)" if kind in ("test", "answer", "task") else ""))
+            return 0
+        course_parser.print_help()
+        return 2
+    except (ExerciseFormatError, ValueError, FileNotFoundError, FileExistsError) as exc:
+        print(f"coursecnn: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
