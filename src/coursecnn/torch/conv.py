@@ -1,3 +1,288 @@
-"""(being written)"""
+"""Convolutions with the backward pass the book derives (im2col forward, col2im backward).
 
-__all__ = []
+Forward: ``F.unfold`` lays every receptive field out as a column ("im2col"), and the
+convolution becomes one matrix product per group, ``Y = W X_cols``. Backward, with ``dY`` laid
+out the same way:
+
+- ``dW = dY X_cols^T`` (each weight collects input times output gradient over every position);
+- ``dX = fold(W^T dY)``: each column of ``W^T dY`` is the gradient of one receptive field, and
+  ``F.fold`` adds the overlapping fields back into the image ("col2im"). Written as one
+  operation this is the convolution of ``dY`` with the flipped kernel;
+- ``db = dY`` summed over the batch and every position.
+
+The backward uses only differentiable tensor operations on the saved inputs, so a second
+derivative (``create_graph=True``) works too.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._tensors import as_tensor, bias, channels_match, groups_value, non_negative, pair, positive, same_kind, window_fits
+
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "Conv1d", "Conv2d", "ConvTranspose2d"]
+
+
+def _conv2d_forward(x, w, b, stride, padding, dilation, groups):
+    n, c, h, wd = x.shape
+    k, cg, fh, fw = w.shape
+    cols = F.unfold(x, (fh, fw), dilation=dilation, padding=padding, stride=stride)  # (N, C*Fh*Fw, L)
+    # Channels of one group are contiguous, so are their rows in cols: split both per group.
+    cols = cols.view(n, groups, cg * fh * fw, -1)
+    wm = w.reshape(groups, k // groups, cg * fh * fw)
+    y = wm @ cols  # (G, K/G, P) @ (N, G, P, L) -> (N, G, K/G, L)
+    out_h = (h + 2 * padding[0] - dilation[0] * (fh - 1) - 1) // stride[0] + 1
+    out_w = (wd + 2 * padding[1] - dilation[1] * (fw - 1) - 1) // stride[1] + 1
+    y = y.reshape(n, k, out_h, out_w)
+    return y if b is None else y + b.view(1, k, 1, 1)
+
+
+def _conv2d_backward(dy, x, w, stride, padding, dilation, groups, needs):
+    n, c, h, wd = x.shape
+    k, cg, fh, fw = w.shape
+    dyc = dy.reshape(n, groups, k // groups, -1)  # (N, G, K/G, L): dY laid out like Y
+    dx = dw = db = None
+    if needs[0]:
+        wm = w.reshape(groups, k // groups, cg * fh * fw)
+        dcols = (wm.transpose(1, 2) @ dyc).reshape(n, c * fh * fw, -1)  # W^T dY, per group
+        dx = F.fold(dcols, (h, wd), (fh, fw), dilation=dilation, padding=padding, stride=stride)
+    if needs[1]:
+        cols = F.unfold(x, (fh, fw), dilation=dilation, padding=padding, stride=stride)
+        cols = cols.view(n, groups, cg * fh * fw, -1)
+        dw = (dyc @ cols.transpose(2, 3)).sum(0).reshape(k, cg, fh, fw)  # dY X_cols^T, summed over N
+    if needs[2]:
+        db = dy.sum((0, 2, 3))
+    return dx, dw, db
+
+
+class Conv2dFunction(torch.autograd.Function):
+    """``conv2d`` as an autograd Function: im2col forward, the book's backward."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        ctx.save_for_backward(x, w)
+        ctx.conf = (stride, padding, dilation, groups)
+        return _conv2d_forward(x, w, b, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        dx, dw, db = _conv2d_backward(dy, x, w, *ctx.conf, ctx.needs_input_grad[:3])
+        return dx, dw, db, None, None, None, None
+
+
+class ConvTranspose2dFunction(torch.autograd.Function):
+    """``conv_transpose2d``: the backward of a convolution run forwards, and vice versa."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding):
+        ctx.save_for_backward(x, w)
+        ctx.conf = (stride, padding)
+        n, c, h, wd = x.shape
+        _, k, fh, fw = w.shape
+        out = ((h - 1) * stride[0] - 2 * padding[0] + fh, (wd - 1) * stride[1] - 2 * padding[1] + fw)
+        # Every input pixel spreads a weighted copy of the kernel: W^T x gives those copies as
+        # columns, and fold adds them where they overlap (a convolution's dX step).
+        cols = w.reshape(c, k * fh * fw).t() @ x.reshape(n, c, h * wd)
+        y = F.fold(cols, out, (fh, fw), padding=padding, stride=stride)
+        return y if b is None else y + b.view(1, k, 1, 1)
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        stride, padding = ctx.conf
+        n, c, h, wd = x.shape
+        _, k, fh, fw = w.shape
+        dcols = F.unfold(dy, (fh, fw), padding=padding, stride=stride)  # (N, K*Fh*Fw, H*W)
+        wm = w.reshape(c, k * fh * fw)
+        dx = (wm @ dcols).reshape(n, c, h, wd) if ctx.needs_input_grad[0] else None
+        dw = None
+        if ctx.needs_input_grad[1]:
+            dw = (x.reshape(n, c, h * wd) @ dcols.transpose(1, 2)).sum(0).reshape(c, k, fh, fw)
+        db = dy.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
+        return dx, dw, db, None, None
+
+
+def _conv_args(stride, padding, dilation, n=2):
+    stride = positive(pair(stride, "stride", n), "stride")
+    padding = non_negative(pair(padding, "padding", n), "padding")
+    dilation = positive(pair(dilation, "dilation", n), "dilation")
+    return stride, padding, dilation
+
+
+def _check_kernel(x, w, groups, spatial, dilation, padding):
+    channels_match(x.shape[1], w.shape[1], groups)
+    if w.shape[0] % groups != 0:
+        raise ValueError(f"output channels ({w.shape[0]}) must be divisible by groups ({groups})")
+    extent = tuple(d * (f - 1) + 1 for d, f in zip(dilation, w.shape[2:]))
+    window_fits(spatial, extent, padding, "kernel extent (with dilation)", "the kernel size and dilation")
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor
+
+    2D convolution (cross-correlation, as in PyTorch) of a batch of images, differentiable
+    through the backward pass the book derives: ``dW = dY X_cols^T``, ``dX = fold(W^T dY)``.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``, a floating tensor on any device (integer input
+            and NumPy arrays become float64). Not modified.
+        w: kernels of shape ``(K, C // groups, F_h, F_w)``, same dtype and device as ``x``.
+        b: bias of shape ``(K,)``, or ``None``. Default: ``None``.
+        stride: an int or a pair ``(s_h, s_w)``, at least 1. Default: ``1``.
+        padding: zeros added on each side, an int or a pair, at least 0. Default: ``0``.
+        dilation: spacing between kernel taps, an int or a pair; ``1`` means none. Default: ``1``.
+        groups: split the channels into this many groups convolved separately; ``C`` and ``K``
+            must be divisible by it. Default: ``1``.
+
+    Returns:
+        Tensor of shape ``(N, K, H_out, W_out)`` with
+        ``H_out = floor((H + 2 p_h - d_h (F_h - 1) - 1) / s_h) + 1`` (likewise ``W_out``).
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> x, w = torch.randn(2, 3, 8, 8), torch.randn(4, 3, 3, 3)
+        >>> ct.conv2d(x, w, stride=2, padding=1).shape
+        torch.Size([2, 4, 4, 4])
+    """
+    x = as_tensor(x, "x", 4, "(N, C, H, W)")
+    w = as_tensor(w, "w", 4, "(K, C // groups, F_h, F_w)")
+    same_kind(x, w)
+    stride, padding, dilation = _conv_args(stride, padding, dilation)
+    groups = groups_value(groups)
+    _check_kernel(x, w, groups, x.shape[2:], dilation, padding)
+    b = bias(b, w.shape[0], x)
+    return Conv2dFunction.apply(x, w, b, stride, padding, dilation, groups)
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor
+
+    1D convolution: ``conv2d`` on signals one pixel tall, so it shares its forward and backward.
+
+    Args:
+        x: input of shape ``(N, C, L)``. Not modified.
+        w: kernels of shape ``(K, C // groups, F)``.
+        b: bias of shape ``(K,)``, or ``None``. Default: ``None``.
+        stride, padding, dilation: ints (or 1-tuples). Defaults: ``1``, ``0``, ``1``.
+        groups: as in ``conv2d``. Default: ``1``.
+
+    Returns:
+        Tensor of shape ``(N, K, L_out)``, ``L_out = floor((L + 2p - d (F - 1) - 1) / s) + 1``.
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> ct.conv1d(torch.ones(1, 1, 5), torch.ones(1, 1, 3)).tolist()
+        [[[3.0, 3.0, 3.0]]]
+    """
+    x = as_tensor(x, "x", 3, "(N, C, L)")
+    w = as_tensor(w, "w", 3, "(K, C // groups, F)")
+    same_kind(x, w)
+    (s,), (p,), (d,) = _conv_args(stride, padding, dilation, n=1)
+    groups = groups_value(groups)
+    _check_kernel(x, w, groups, x.shape[2:], (d,), (p,))
+    b = bias(b, w.shape[0], x)
+    y = Conv2dFunction.apply(x.unsqueeze(2), w.unsqueeze(2), b, (1, s), (0, p), (1, d), groups)
+    return y.squeeze(2)
+
+
+def conv_transpose2d(x, w, b=None, stride=1, padding=0):
+    """conv_transpose2d(x, w, b=None, stride=1, padding=0) -> Tensor
+
+    Transposed convolution ("deconvolution"): the gradient-to-input step of ``conv2d`` used
+    as a forward op, so it upsamples by ``stride``. Its backward is a ``conv2d`` (unfold and a
+    matrix product).
+
+    Args:
+        x: input of shape ``(N, C_in, H, W)``. Not modified.
+        w: kernels of shape ``(C_in, C_out, F_h, F_w)`` (PyTorch's layout for this op).
+        b: bias of shape ``(C_out,)``, or ``None``. Default: ``None``.
+        stride: an int or a pair, at least 1. Default: ``1``.
+        padding: rows and columns removed from each side of the result, an int or a pair,
+            at least 0. Default: ``0``.
+
+    Returns:
+        Tensor of shape ``(N, C_out, (H - 1) s_h - 2 p_h + F_h, (W - 1) s_w - 2 p_w + F_w)``.
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> ct.conv_transpose2d(torch.randn(1, 4, 3, 3), torch.randn(4, 2, 2, 2), stride=2).shape
+        torch.Size([1, 2, 6, 6])
+    """
+    x = as_tensor(x, "x", 4, "(N, C_in, H, W)")
+    w = as_tensor(w, "w", 4, "(C_in, C_out, F_h, F_w)")
+    same_kind(x, w)
+    stride, padding, _ = _conv_args(stride, padding, 1)
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"channel mismatch: the input has {x.shape[1]} channels but w has {w.shape[0]} input "
+            f"channels (w is shaped (C_in, C_out, F_h, F_w))"
+        )
+    for n, f, s, p in zip(x.shape[2:], w.shape[2:], stride, padding):
+        if (n - 1) * s + f - 2 * p < 1:
+            raise ValueError(
+                f"padding {p} removes the whole output ({(n - 1) * s + f} before cropping); "
+                f"it must be below {((n - 1) * s + f + 1) // 2}"
+            )
+    b = bias(b, w.shape[1], x)
+    return ConvTranspose2dFunction.apply(x, w, b, stride, padding)
+
+
+def _zeros_only(module):
+    if isinstance(module.padding, str) or module.padding_mode != "zeros":
+        raise ValueError(
+            f"coursecnn.torch.{type(module).__name__} supports numeric padding with zeros, got "
+            f"padding={module.padding!r}, padding_mode={module.padding_mode!r}"
+        )
+
+
+class Conv2d(nn.Conv2d):
+    """``torch.nn.Conv2d`` whose forward is ``coursecnn.torch.conv2d`` (same parameters and
+    initialisation, so state_dicts are interchangeable). Zero padding only.
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> ct.Conv2d(1, 6, 5)(torch.zeros(2, 1, 32, 32)).shape
+        torch.Size([2, 6, 28, 28])
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _zeros_only(self)
+
+    def forward(self, x):
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv1d(nn.Conv1d):
+    """``torch.nn.Conv1d`` whose forward is ``coursecnn.torch.conv1d``. Zero padding only."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _zeros_only(self)
+
+    def forward(self, x):
+        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(nn.ConvTranspose2d):
+    """``torch.nn.ConvTranspose2d`` whose forward is ``coursecnn.torch.conv_transpose2d``.
+    Only ``stride`` and ``padding`` (no ``output_padding``, ``groups`` or ``dilation``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.output_padding != (0, 0) or self.groups != 1 or self.dilation != (1, 1):
+            raise ValueError(
+                "coursecnn.torch.ConvTranspose2d supports stride and padding only, got "
+                f"output_padding={self.output_padding}, groups={self.groups}, dilation={self.dilation}"
+            )
+        _zeros_only(self)
+
+    def forward(self, x, output_size=None):
+        if output_size is not None:
+            raise ValueError("coursecnn.torch.ConvTranspose2d does not take output_size")
+        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding)

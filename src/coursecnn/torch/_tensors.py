@@ -1,0 +1,78 @@
+"""Input checks for ``coursecnn.torch``: the messages of ``coursecnn._checks``, on tensors."""
+
+import numbers
+
+import numpy as np
+import torch
+
+from .._checks import channels_match, non_negative, pair, positive  # noqa: F401  (re-exported)
+
+
+def as_tensor(x, name, ndim, layout):
+    """Return ``x`` as a floating tensor of rank ``ndim`` (``layout`` names the axes in the error).
+
+    Floating tensors pass through untouched (no copy). Integer or boolean tensors and NumPy
+    arrays or nested lists are converted (integers to float64). The ops never write to the result.
+    """
+    if isinstance(ndim, int):
+        ndim = (ndim,)
+    if isinstance(x, (str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a numeric tensor shaped {layout}, got {type(x).__name__}")
+    if not isinstance(x, torch.Tensor):
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # ragged lists and the like
+            raise ValueError(f"{name} must be a numeric tensor shaped {layout}: {exc}") from None
+        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+            raise TypeError(f"{name} must be a numeric tensor shaped {layout}, got dtype {arr.dtype}")
+        if np.issubdtype(arr.dtype, np.complexfloating):
+            raise TypeError(f"{name} must be real-valued, got dtype {arr.dtype}")
+        x = torch.as_tensor(arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64))
+    if x.is_complex():
+        raise TypeError(f"{name} must be real-valued, got dtype {x.dtype}")
+    if not x.is_floating_point():
+        x = x.to(torch.float64)
+    if x.dim() not in ndim:
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, ndim))} dimensions {layout}, got {x.dim()} "
+            f"dimensions with shape {tuple(x.shape)}"
+        )
+    return x
+
+
+def same_kind(x, w, name="w"):
+    """Check that ``w`` has ``x``'s dtype and device (autograd Functions mix neither)."""
+    if w.dtype != x.dtype or w.device != x.device:
+        raise TypeError(
+            f"{name} is {w.dtype} on {w.device} but x is {x.dtype} on {x.device}; "
+            f"convert one of them with .to(...)"
+        )
+
+
+def bias(b, k, like):
+    """Check an optional bias against ``k`` output channels."""
+    if b is None:
+        return None
+    b = as_tensor(b, "b", 1, "(K,)")
+    same_kind(like, b, "b")
+    if b.shape[0] != k:
+        raise ValueError(f"b must have one entry per output channel ({k}), got shape {tuple(b.shape)}")
+    return b
+
+
+def groups_value(groups):
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, numbers.Integral):
+        raise TypeError(f"groups must be a positive int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"groups must be positive (1 or more), got {groups}")
+    return int(groups)
+
+
+def window_fits(size, window, padding, what, name):
+    """Check that a window (its effective extent) fits the padded input along each axis."""
+    for n, f, p in zip(size, window, padding):
+        if f > n + 2 * p:
+            raise ValueError(
+                f"{what} {f} is larger than the padded input {n + 2 * p} (size {n} + 2 x padding {p}); "
+                f"check {name} and padding"
+            )
