@@ -34,6 +34,14 @@ def test_relative_error_values():
     assert 1e-4 < relative_error([1.0], [1.001]) < 1e-3
 
 
+def test_norm_form_ignores_tiny_entries_but_elementwise_does_not():
+    exact = np.array([1.0, 1e-12])
+    estimate = np.array([1.0, 1e-12 + 1e-10])
+    assert relative_error(exact, estimate) < 1e-9
+    assert relative_error(exact, estimate, elementwise=True) > 0.9
+    assert relative_error([0.0, 2.0], [0.0, 2.0], elementwise=True) == 0.0
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
