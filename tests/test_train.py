@@ -117,6 +117,36 @@ def test_resume_after_interruption_matches_uninterrupted_run(digits, tmp_path, o
     assert len(again) == 3 and same(weights(resumed_model.inner), weights(reference))
 
 
+def test_cosine_schedule_decays_to_zero_and_resumes(digits, tmp_path):
+    seen = []
+
+    def factory(params):
+        opt = torch.optim.SGD(params, lr=0.1)
+        original = opt.step
+
+        def step(*args, **kwargs):
+            seen.append(opt.param_groups[0]["lr"])
+            return original(*args, **kwargs)
+
+        opt.step = step
+        return opt
+
+    x, y = digits[0][:200], digits[1][:200]
+    train(small_net(), (x, y), epochs=2, batch_size=50, device="cpu", progress=False, optimizer=factory, schedule="cosine")
+    # 8 steps in all: lr = 0.1 * (1 + cos(pi * t / 8)) / 2 at step t
+    np.testing.assert_allclose(seen, [0.05 * (1 + np.cos(np.pi * t / 8)) for t in range(8)], rtol=1e-12)
+
+    kwargs = dict(epochs=3, lr=1e-2, batch_size=100, device="cpu", progress=False, schedule="cosine")
+    reference = small_net()
+    train(reference, digits, **kwargs)
+    ckpt = tmp_path / "cos.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train(Interrupt(small_net(), at=9), digits, checkpoint=ckpt, **kwargs)
+    resumed = Interrupt(small_net(seed=5), at=0)
+    train(resumed, digits, checkpoint=ckpt, resume=True, **kwargs)
+    assert same(weights(resumed.inner), weights(reference))
+
+
 def test_resume_without_a_file_starts_afresh(digits, tmp_path):
     ckpt = tmp_path / "new.pt"
     history = train(small_net(), digits, epochs=1, device="cpu", progress=False, checkpoint=ckpt, resume=True)
@@ -220,6 +250,7 @@ def test_sgd_weight_decay_and_momentum_reach_the_optimizer():
         ({"batch_size": 0}, ValueError, "batch_size must be at least 1, got 0"),
         ({"weight_decay": -1}, ValueError, "weight_decay must be non-negative, got -1"),
         ({"resume": True}, ValueError, "resume=True needs a checkpoint path"),
+        ({"schedule": "step"}, ValueError, r"schedule must be one of \('constant', 'cosine'\), got 'step'"),
     ],
 )
 def test_bad_arguments(digits, kwargs, error, match):

@@ -23,6 +23,7 @@ from torch import nn
 __all__ = ["History", "train", "evaluate", "plot_history", "save_checkpoint", "load_checkpoint", "make_optimizer"]
 
 _OPTIMIZERS = ("sgd", "adam")
+_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass
@@ -191,10 +192,12 @@ def _n_batches(data, batch_size):
         return None
 
 
-def _run_epoch(model, data, optimizer, device, batch_size, generator, bar):
+def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_lr=None):
     model.train()
     total_loss, correct, count = 0.0, 0, 0
-    for xb, yb in _batches(data, batch_size, generator):
+    for step, (xb, yb) in enumerate(_batches(data, batch_size, generator)):
+        if set_lr is not None:
+            set_lr(step)
         xb, yb = xb.to(device, torch.float32, non_blocking=True), yb.to(device, non_blocking=True)
         logits = model(xb)
         loss = F.cross_entropy(logits, yb)
@@ -369,8 +372,9 @@ def train(
     resume=False,
     weight_decay=0.0,
     momentum=0.9,
+    schedule="constant",
 ):
-    """train(model, data, epochs, *, lr=1e-3, optimizer="adam", batch_size=64, device=None, seed=0, progress=True, checkpoint=None, resume=False, weight_decay=0.0, momentum=0.9) -> History
+    """train(model, data, epochs, *, lr=1e-3, optimizer="adam", batch_size=64, device=None, seed=0, progress=True, checkpoint=None, resume=False, weight_decay=0.0, momentum=0.9, schedule="constant") -> History
 
     Train a classifier with mini-batches and cross-entropy, testing after every epoch.
 
@@ -408,6 +412,10 @@ def train(
             history, epoch count); start afresh otherwise. Default: ``False``
         weight_decay (float): L2 penalty of the built-in optimizers. Default: ``0.0``
         momentum (float): momentum of ``"sgd"``. Default: ``0.9``
+        schedule (str): ``"constant"`` keeps the learning rate; ``"cosine"`` lowers it after
+            every step along half a cosine, from ``lr`` to 0 at the end of the last epoch (large
+            steps early, fine ones late; it usually buys a few tenths of a percent of accuracy).
+            The rate is a function of the step number, so resuming keeps it. Default: ``"constant"``
 
     Returns:
         :class:`History`: per-epoch train/test loss and accuracy and seconds.
@@ -428,6 +436,8 @@ def train(
     epochs = _check_int(epochs, "epochs")
     batch_size = _check_int(batch_size, "batch_size")
     seed = _check_int(seed, "seed", minimum=0)
+    if schedule not in _SCHEDULES:
+        raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path (checkpoint=...) to resume from")
     train_data, test_data = _split_data(data)
@@ -435,6 +445,7 @@ def train(
 
     model.to(device)
     opt = make_optimizer(model, optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    base_lrs = [group["lr"] for group in opt.param_groups]  # before a checkpoint's decayed rates
     history, start = History(), 0
     if resume and Path(checkpoint).is_file():
         info = load_checkpoint(checkpoint, model, opt)
@@ -443,6 +454,17 @@ def train(
             raise ValueError(f"the checkpoint {checkpoint} was written with seed={saved_seed}, this run has seed={seed}")
         history, start = info["history"], info["epoch"]
         model.to(device)  # load_state_dict keeps the device, but be explicit after a CPU load
+
+    set_lr = None
+    if schedule == "cosine":
+        per_epoch = _n_batches(train_data, batch_size)
+        if per_epoch is None:
+            raise ValueError("schedule='cosine' needs a training set whose length is known (len(loader))")
+
+        def set_lr(step):
+            fraction = (epoch * per_epoch + step) / (epochs * per_epoch)
+            for group, lr0 in zip(opt.param_groups, base_lrs):
+                group["lr"] = lr0 * 0.5 * (1 + math.cos(math.pi * fraction))
 
     from tqdm.auto import tqdm
 
@@ -462,7 +484,9 @@ def train(
                     disable=not progress,
                 )
                 try:
-                    train_loss, train_acc = _run_epoch(model, train_data, opt, device, batch_size, generator, inner)
+                    train_loss, train_acc = _run_epoch(
+                        model, train_data, opt, device, batch_size, generator, inner, set_lr
+                    )
                 finally:
                     inner.close()
             test_loss = test_acc = None
