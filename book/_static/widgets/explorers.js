@@ -94,14 +94,18 @@
     return t === "-0" ? "0" : t;
   }
 
-  // A kernel entry as a person would write it: 1/9 rather than 0.111.
-  function fmtEntry(v) {
+  // Kernel entries as a person writes them: a blur as k/9 or k/256 (the lecture's 1/256 x [...]),
+  // everything else as decimals. One denominator for the whole kernel keeps the table readable.
+  function entryFormatter(k) {
     var dens = [1, 2, 4, 8, 9, 16, 256];
     for (var q = 0; q < dens.length; q++) {
-      var m = v * dens[q];
-      if (Math.abs(m - Math.round(m)) < 1e-9) return dens[q] === 1 ? fmt(v, 4) : Math.round(m) + "/" + dens[q];
+      var d = dens[q], whole = k.every(function (row) {
+        return row.every(function (v) { return Math.abs(v * d - Math.round(v * d)) < 1e-9; });
+      });
+      if (whole && d > 8) return function (v) { return v === 0 ? "0" : Math.round(v * d) + "/" + d; };
+      if (whole) break;
     }
-    return fmt(v, 4);
+    return function (v) { return fmt(v, 4); };
   }
 
   function parseEntry(text) {
@@ -165,14 +169,17 @@
     return { el: h("label", { class: "ccnn-field" }, [label + " ", sel]), input: sel };
   }
 
-  // Gray for non-negative images, blue-white-red around 0 when there are negative values.
-  function colour(v, lo, hi) {
+  // Gray for non-negative images, blue-white-red around 0 when there are negative values; small
+  // grids that show their numbers go from white to blue so the numbers stay readable.
+  function colour(v, lo, hi, light) {
     if (lo < 0) {
       var m = Math.max(-lo, hi, 1e-12), t = Math.max(-1, Math.min(1, v / m));
       var a = Math.round(255 * (1 - Math.abs(t)));
       return t >= 0 ? "rgb(255," + a + "," + a + ")" : "rgb(" + a + "," + a + ",255)";
     }
-    var g = Math.round(255 * Math.max(0, Math.min(1, (v - lo) / Math.max(hi - lo, 1e-12))));
+    var f = Math.max(0, Math.min(1, (v - lo) / Math.max(hi - lo, 1e-12)));
+    if (light) return "rgb(" + Math.round(255 - 196 * f) + "," + Math.round(255 - 145 * f) + "," + Math.round(255 - 87 * f) + ")";
+    var g = Math.round(255 * f);
     return "rgb(" + g + "," + g + "," + g + ")";
   }
 
@@ -185,25 +192,27 @@
   }
 
   // Draw a grid of numbers on a canvas; `pad` cells of zero padding are drawn around it, tinted.
-  function paintGrid(canvas, a, cell, pad, lo, hi, numbers) {
+  // `zoom` scales the display (CSS pixels per drawn pixel), so a 64x64 photo and a 68x68 padded
+  // one appear the same size.
+  function paintGrid(canvas, a, cell, pad, lo, hi, numbers, zoom) {
     var H = a.length + 2 * pad, W = (a[0] ? a[0].length : 0) + 2 * pad;
     var ratio = window.devicePixelRatio || 1;
     canvas.width = W * cell * ratio; canvas.height = H * cell * ratio;
-    canvas.style.width = W * cell + "px"; canvas.style.height = H * cell + "px";
+    canvas.style.width = Math.round(W * cell * (zoom || 1)) + "px"; canvas.style.height = Math.round(H * cell * (zoom || 1)) + "px";
     var g = canvas.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     for (var i = 0; i < H; i++)
       for (var j = 0; j < W; j++) {
         var inside = i >= pad && j >= pad && i < H - pad && j < W - pad;
         var v = inside ? a[i - pad][j - pad] : 0;
-        g.fillStyle = inside ? colour(v, lo, hi) : "#dbe7f3";
+        g.fillStyle = inside ? colour(v, lo, hi, numbers) : "#e6eef6";
         g.fillRect(j * cell, i * cell, cell, cell);
         if (numbers) {
           g.strokeStyle = "#c8c8c8"; g.lineWidth = 1;
           g.strokeRect(j * cell + 0.5, i * cell + 0.5, cell - 1, cell - 1);
-          var light = inside && lo >= 0 && (v - lo) / Math.max(hi - lo, 1e-12) < 0.45;
-          g.fillStyle = light ? "#fff" : "#222";
-          g.font = Math.max(9, Math.floor(cell / 3.2)) + "px sans-serif";
+          var dark = inside && lo >= 0 && (v - lo) / Math.max(hi - lo, 1e-12) > 0.55;
+          g.fillStyle = dark ? "#fff" : inside ? "#222" : "#7890a8";
+          g.font = Math.max(9, Math.floor(cell / 2.7)) + "px sans-serif";
           g.textAlign = "center"; g.textBaseline = "middle";
           g.fillText(fmt(v, 2), j * cell + cell / 2, i * cell + cell / 2);
         }
@@ -264,7 +273,7 @@
     function buildKernelTable() {
       kernelBox.innerHTML = "";
       cells = [];
-      var table = h("table", { class: "ccnn-ktable" });
+      var table = h("table", { class: "ccnn-ktable ccnn-k" + st.size }), fmtEntry = entryFormatter(st.kernel);
       for (var i = 0; i < st.size; i++) {
         var tr = h("tr");
         cells.push([]);
@@ -300,10 +309,10 @@
       var x = imageData(), H = x.length, W = x[0].length, p = st.padding, F = st.size;
       presetSel.input.value = st.preset; sizeSel.input.value = String(st.size); imageSel.input.value = st.image;
       padField.input.value = p;
-      var cell = Math.max(2, Math.min(44, Math.floor(264 / Math.max(H + 2 * p, W + 2 * p))));
-      var numbers = cell >= 26;
+      var side = Math.max(H + 2 * p, W + 2 * p), cell = Math.max(1, Math.min(36, Math.ceil(176 / side)));
+      var zoom = Math.min(36, 176 / side) / cell, numbers = cell >= 24;
       var lo_hi = range(x);
-      var g = paintGrid(inCanvas, x, cell, p, lo_hi[0], lo_hi[1], numbers);
+      var g = paintGrid(inCanvas, x, cell, p, lo_hi[0], lo_hi[1], numbers, zoom);
       inCap.textContent = "input " + H + "\u00d7" + W + (p ? ", zero-padded to " + (H + 2 * p) + "\u00d7" + (W + 2 * p) : "");
       var oh = outSize(H, F, 1, p, 1), ow = outSize(W, F, 1, p, 1);
       if (oh.span < 0 || ow.span < 0) {
@@ -319,10 +328,11 @@
       if (!st.sel || st.sel[0] >= oH || st.sel[1] >= oW)
         st.sel = H <= 12 ? [0, 0] : [Math.floor(oH / 2), Math.floor(oW / 2)];
       var r = st.sel[0], c = st.sel[1];
-      outline(g, r, c, F, F, cell, "#ff8c00", Math.max(2, Math.min(3, cell / 3)));
+      var lw = Math.max(1, Math.min(3, Math.round(2 / zoom)));
+      outline(g, r, c, F, F, cell, "#ff8c00", lw);
       var olh = range(output);
-      var go = paintGrid(outCanvas, output, cell, 0, olh[0], olh[1], numbers);
-      outline(go, r, c, 1, 1, cell, "#ff8c00", Math.max(2, Math.min(3, cell / 3)));
+      var go = paintGrid(outCanvas, output, cell, 0, olh[0], olh[1], numbers, zoom);
+      outline(go, r, c, 1, 1, cell, "#ff8c00", lw);
       outCap.textContent = "output " + oH + "\u00d7" + oW + (olh[0] < 0 ? " (red > 0 > blue)" : "");
       var terms = [];
       for (var u = 0; u < F; u++)
@@ -346,8 +356,8 @@
     root.appendChild(h("div", { class: "ccnn-row" }, [
       h("figure", { class: "ccnn-panel" }, [h("div", { class: "ccnn-head", text: "Input" }), inCanvas, inCap]),
       h("div", { class: "ccnn-op", text: "\u2605" }),
-      h("figure", { class: "ccnn-panel" }, [h("div", { class: "ccnn-head", text: "Kernel (edit any entry)" }), kernelBox,
-        h("div", { class: "ccnn-cap", text: "entries like 0.5, -2 or 1/9" })]),
+      h("figure", { class: "ccnn-panel" }, [h("div", { class: "ccnn-head", text: "Kernel" }), kernelBox,
+        h("div", { class: "ccnn-cap", text: "type any entry: 0.5, -2, 1/9" })]),
       h("div", { class: "ccnn-op", text: "=" }),
       h("figure", { class: "ccnn-panel" }, [h("div", { class: "ccnn-head", text: "Output (click a pixel)" }), outCanvas, outCap]),
     ]));
@@ -406,12 +416,12 @@
         return { grid: n + 2 * p, pad: p, f: f, d: d, stride: sd, out: o.size, o: o, isInput: function (i) { return i >= p && i < p + n; } };
       }
       // Transposed: a stride-1 convolution over the input with s-1 zeros between pixels and
-      // f-1-p zeros around it (the picture in Dumoulin & Visin's guide).
-      var inner = (n - 1) * sd + 1, q = f - 1 - p;
-      if (q < 0) return { error: "In transposed mode this picture needs padding \u2264 f \u2212 1 = " + (f - 1) + ", got p = " + p + "." };
-      var outT = (n - 1) * sd - 2 * p + (f - 1) + 1;
+      // d(f-1)-p zeros around it (the picture in Dumoulin & Visin's guide).
+      var inner = (n - 1) * sd + 1, q = d * (f - 1) - p;
+      if (q < 0) return { error: "In transposed mode this picture needs padding \u2264 d\u00b7(f \u2212 1) = " + d * (f - 1) + ", got p = " + p + "." };
+      var outT = (n - 1) * sd - 2 * p + d * (f - 1) + 1;
       return {
-        grid: inner + 2 * q, pad: q, f: f, d: 1, stride: 1, out: outT, o: { fits: true, exact: outT, size: outT },
+        grid: inner + 2 * q, pad: q, f: f, d: d, stride: 1, out: outT, o: { fits: true, exact: outT, size: outT },
         isInput: function (i) { return i >= q && i < q + inner && (i - q) % sd === 0; },
       };
     }
@@ -419,9 +429,10 @@
     function describe() {
       var n = st.n, f = st.f, p = st.p, sd = st.s, d = st.d;
       if (st.transposed) {
-        var o = (n - 1) * sd - 2 * p + (f - 1) + 1;
+        var o = (n - 1) * sd - 2 * p + d * (f - 1) + 1;
         return {
-          text: "o = (n \u2212 1)\u00b7s \u2212 2p + (f \u2212 1) + 1 = (" + n + " \u2212 1)\u00b7" + sd + " \u2212 2\u00b7" + p + " + (" + f + " \u2212 1) + 1 = " + o,
+          text: "o = (n \u2212 1)\u00b7s \u2212 2p + d\u00b7(f \u2212 1) + 1 = (" + n + " \u2212 1)\u00b7" + sd + " \u2212 2\u00b7" + p +
+            " + " + d + "\u00b7(" + f + " \u2212 1) + 1 = " + o,
           message: o < 1 ? "The output would be empty (size " + o + ")." : "",
         };
       }
@@ -485,8 +496,6 @@
     function update() {
       ["n", "f", "p", "s", "d"].forEach(function (key) { fields[key].input.value = st[key]; });
       trans.checked = st.transposed;
-      fields.d.input.disabled = st.transposed;
-      if (st.transposed) st.d = 1;
       geo = geometry();
       var dsc = describe();
       formula.textContent = dsc.text;
@@ -495,8 +504,8 @@
       msg.className = "ccnn-message" + (geo.error || (!st.transposed && !geo.o.fits) ? " ccnn-warn" : "");
       info.textContent = st.transposed
         ? "A transposed convolution with stride " + st.s + " is drawn as an ordinary stride-1 convolution over the input with " +
-          (st.s - 1) + " zero(s) inserted between pixels and f \u2212 1 \u2212 p = " + (st.f - 1 - st.p) + " zero(s) of padding around it (white: input pixels, blue: zeros)."
-        : "White: the input, blue: zero padding, orange: the kernel's taps, red hatching: never reached by a window.";
+          (st.s - 1) + " zero(s) inserted between pixels and d\u00b7(f \u2212 1) \u2212 p = " + (st.d * (st.f - 1) - st.p) + " zero(s) of padding around it (white: input pixels, blue: zeros)."
+        : "White: the input, blue: zero padding, orange: the kernel's taps, red: never reached by any window.";
       if (geo.error || geo.out < 1) { stop(); stepLabel.textContent = ""; }
       draw();
     }
@@ -515,12 +524,12 @@
       h("label", { class: "ccnn-field" }, [trans, " transposed"]),
     ]));
     root.appendChild(h("div", { class: "ccnn-controls" }, [
-      button("first", "\u23ee", "first window", function () { stop(); st.step = 0; draw(); }),
+      button("first", "\u00ab first", "first window", function () { stop(); st.step = 0; draw(); }),
       button("prev", "\u25c0", "previous window", function () { stop(); go(-1); }),
       button("next", "\u25b6", "next window", function () { stop(); go(1); }),
       button("play", "\u25b6 play", "animate the windows", function () {
         if (st.timer) return stop();
-        btn.play.textContent = "\u23f8 pause";
+        btn.play.textContent = "pause";
         st.timer = setInterval(function () { go(1); }, 600);
       }),
       stepLabel,

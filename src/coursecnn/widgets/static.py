@@ -17,6 +17,18 @@ KINDS = ("kernel", "arithmetic", "pooling")
 _ASSETS = Path(__file__).resolve().parents[3] / "book" / "_static" / "widgets"
 
 
+def _building_book():
+    """True when this kernel was started by a Jupyter Book / Sphinx build (which loads the JS itself)."""
+    import os
+
+    try:
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:  # Linux; elsewhere: assume a notebook
+            parent = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return False
+    return "jupyter-book" in parent or "sphinx-build" in parent
+
+
 def explorer_assets():
     """``(js, css)`` text of the explorers' component, or ``None`` when the book folder is absent."""
     js, css = _ASSETS / "explorers.js", _ASSETS / "explorers.css"
@@ -99,8 +111,8 @@ def _pooling_config(mode="max", kernel_size=2, stride=None, n=2, input="lecture"
 _BUILDERS = {"kernel": _kernel_config, "arithmetic": _arithmetic_config, "pooling": _pooling_config}
 
 
-def static_explorer(kind, inline_js=True, **options):
-    """static_explorer(kind, inline_js=True, **options) -> StaticExplorer
+def static_explorer(kind, inline_js=None, **options):
+    """static_explorer(kind, inline_js=None, **options) -> StaticExplorer
 
     An explorer that works with no Python kernel: in the published book, and in JupyterLab.
 
@@ -111,9 +123,10 @@ def static_explorer(kind, inline_js=True, **options):
 
     Args:
         kind (str): ``"kernel"``, ``"arithmetic"`` or ``"pooling"``.
-        inline_js (bool): also put the component's JS and CSS in the output, so it runs in a
-            notebook where the book's files are not loaded (the book ignores the second copy).
-            Default: ``True``
+        inline_js (bool, optional): also put the component's JS and CSS in the output, so it runs
+            in a notebook where the book's files are not loaded. Default: ``None`` (inline, except
+            while Jupyter Book builds the book, whose pages load the component themselves; a
+            second copy would be harmless, only heavier)
         **options: the explorer's starting state.
 
             - kernel: ``image`` (``"photo"``, ``"digit_0"`` ... ``"digit_9"``, ``"lecture"``;
@@ -138,4 +151,5 @@ def static_explorer(kind, inline_js=True, **options):
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     builder = _BUILDERS[kind]
     _check_options(kind, options, builder.__code__.co_varnames[: builder.__code__.co_argcount])
-    return StaticExplorer(kind, builder(**options), inline=bool(inline_js))
+    inline = not _building_book() if inline_js is None else bool(inline_js)
+    return StaticExplorer(kind, builder(**options), inline=inline)

@@ -1,0 +1,258 @@
+"""The Explorers page of the built book: the static explorers run in the browser, offline, and
+their numbers equal coursecnn.ref's on the same input.
+
+To check a private build instead of _build/html, set COURSECNN_HTML to its html folder, e.g.
+``COURSECNN_HTML=/tmp/w/_build/html .venv/bin/pytest -q tests/browser/test_explorers.py``.
+"""
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import HTML, SHOTS, PageProbe, _QuietHandler
+
+from coursecnn import arith, ref
+from coursecnn.widgets import KERNELS, static_explorer
+from coursecnn.widgets.samples import LECTURE_IMAGE, LECTURE_POOL_INPUT
+
+BUILT = Path(os.environ.get("COURSECNN_HTML", HTML))
+PAGE = "explorers.html"
+
+
+def _serve(folder):
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def site():
+    """Serve the built book (or COURSECNN_HTML's) on 127.0.0.1; overrides conftest's for this file."""
+    if not (BUILT / PAGE).exists():
+        pytest.fail(f"no built Explorers page at {BUILT / PAGE}: run `make book` first")
+    server = _serve(BUILT)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def loaded(browser, site):
+    """The Explorers page, opened once for this file (each test re-mounts the explorers)."""
+    probe = PageProbe(browser, site)
+    errors = []
+    probe.page.on("pageerror", lambda e: errors.append(f"{e.message} {e.stack or ''}"))
+    probe.page.goto(f"{site}/{PAGE}", wait_until="load")
+    probe.page.wait_for_selector(".ccnn-explorer[data-ready]", timeout=20000)
+    yield probe, errors
+    probe.close()
+
+
+@pytest.fixture
+def page(loaded):
+    probe, errors = loaded
+    # a fresh start for every test: mount each explorer again from its embedded data
+    probe.page.evaluate("""() => document.querySelectorAll('.ccnn-explorer').forEach(root => {
+        root.ccnn = null; root.removeAttribute('data-ready'); window.coursecnnExplorers.mount(root); })""")
+    yield probe.page
+    # Not ours: sphinx-thebe declares THEBE_JS_URL twice on every page, and the vendored widget
+    # manager looks for MathJax 2's MathJax.Hub on pages with both math and saved widgets.
+    mine = [e for e in errors if "THEBE_JS_URL" not in e and "/vendor/html-manager/" not in e]
+    assert mine == [], f"JavaScript errors: {mine}"
+    assert probe.foreign == [], f"requests to other hosts: {probe.foreign}"
+    assert probe.failed == [], f"failed requests: {probe.failed}"
+
+
+def shoot(page, kind, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"explorer_{name}.png"
+    page.locator(f".ccnn-explorer[data-kind={kind}]").first.screenshot(path=str(path))
+    return path
+
+
+def api(page, kind, call):
+    """Evaluate ``root.ccnn.<call>`` on the first explorer of ``kind``."""
+    return page.evaluate(f"() => document.querySelector('.ccnn-explorer[data-kind={kind}]').ccnn.{call}")
+
+
+def conv_ref(x, k, padding=0):
+    return ref.conv2d(np.asarray(x)[None, None], np.asarray(k, dtype=float)[None, None], padding=padding)[0, 0]
+
+
+def test_every_explorer_starts(page):
+    kinds = page.eval_on_selector_all(".ccnn-explorer", "els => els.map(e => [e.dataset.kind, !!e.ccnn && !e.ccnn.error])")
+    assert sorted(kinds) == [["arithmetic", True], ["kernel", True], ["pooling", True]]
+
+
+def test_kernel_explorer_equals_ref(page):
+    root = page.locator(".ccnn-explorer[data-kind=kernel]")
+    x = np.array(api(page, "kernel", "input()"))
+    # the embedded photo is the one Python computes
+    cfg = static_explorer("kernel", inline_js=False).config
+    np.testing.assert_allclose(x, np.array(cfg["images"]["photo"]["data"]) / 255, atol=1e-12)
+    assert x.shape == (64, 64)
+    np.testing.assert_allclose(api(page, "kernel", "output()"), conv_ref(x, KERNELS["sobel_x"]), atol=1e-6)
+
+    # edit one entry by typing into the kernel table
+    root.locator("input[data-row='0'][data-col='2']").fill("2.5")
+    k = np.array(KERNELS["sobel_x"])
+    k[0, 2] = 2.5
+    assert api(page, "kernel", "kernel()") == k.tolist()
+    out = np.array(api(page, "kernel", "output()"))
+    np.testing.assert_allclose(out, conv_ref(x, k), atol=1e-6)
+    assert root.locator("select[name=preset]").input_value() == "custom"
+    shoot(page, "kernel", "kernel_edited")
+
+    # a preset, with padding and a 5x5 kernel
+    root.locator("select[name=preset]").select_option("gaussian_blur_5x5")
+    root.locator("input[name=padding]").fill("2")
+    out = np.array(api(page, "kernel", "output()"))
+    assert out.shape == (64, 64)
+    np.testing.assert_allclose(out, conv_ref(x, KERNELS["gaussian_blur_5x5"], padding=2), atol=1e-6)
+
+    # a digit: MNIST's bytes / 255
+    root.locator("select[name=image]").select_option("digit_3")
+    root.locator("select[name=preset]").select_option("sobel_y")
+    root.locator("input[name=padding]").fill("0")
+    x = np.array(api(page, "kernel", "input()"))
+    np.testing.assert_allclose(x, np.array(cfg["images"]["digit_3"]["data"]) / 255, atol=1e-12)
+    np.testing.assert_allclose(api(page, "kernel", "output()"), conv_ref(x, KERNELS["sobel_y"]), atol=1e-6)
+    shoot(page, "kernel", "kernel_digit")
+
+
+def test_kernel_explorer_spells_out_the_lecture_dot_product(page):
+    root = page.locator(".ccnn-explorer[data-kind=kernel]")
+    root.locator("select[name=image]").select_option("lecture")
+    root.locator("select[name=preset]").select_option("lecture_example")
+    out = np.array(api(page, "kernel", "output()"))
+    np.testing.assert_allclose(out, conv_ref(LECTURE_IMAGE, KERNELS["lecture_example"]), atol=1e-12)
+    np.testing.assert_allclose(out, LECTURE_POOL_INPUT, atol=1e-12)  # the lecture's 4x4 result
+    dot = api(page, "kernel", "dotProduct()")
+    assert dot == "output[0, 0] = 0·0 + 0·0 + 0.5·0 + 0·0 + 0.5·1 + 0·0 + 0·0 + 0·0 + 0.5·0 = 0.5"
+    # clicking the output pixel (0, 1) in the canvas selects it: the lecture's second sum, 0.2
+    canvas = root.locator("canvas").nth(1)
+    box = canvas.bounding_box()
+    cell = box["width"] / 4
+    canvas.click(position={"x": 1.5 * cell, "y": 0.5 * cell})
+    assert api(page, "kernel", "selected()") == [0, 1]
+    assert api(page, "kernel", "dotProduct()").endswith("0.5·0.4 = 0.2")
+    shoot(page, "kernel", "kernel_lecture")
+
+
+def test_arithmetic_explorer_says_when_the_stride_does_not_fit(page):
+    root = page.locator(".ccnn-explorer[data-kind=arithmetic]")
+    for name, value in (("n", 7), ("f", 3), ("p", 0), ("s", 3), ("d", 1)):
+        root.locator(f"input[name={name}]").fill(str(value))
+    message = api(page, "arithmetic", "message()")
+    with pytest.raises(ValueError, match="2.33") as err:
+        arith.conv_output_size(7, 3, stride=3)
+    assert "doesn't fit" in str(err.value)
+    assert "doesn't fit" in message and "2.33" in message, message
+    assert root.locator(".ccnn-warn").inner_text() == message
+    assert api(page, "arithmetic", "outputSize()") == arith.conv_output_size(7, 3, stride=3, strict=False) == 2
+    assert "= 2.33" in api(page, "arithmetic", "formula()")
+    root.locator("button[title='next window']").click()
+    root.locator("button[title='next window']").click()
+    assert api(page, "arithmetic", "state()")["step"] == 2
+    shoot(page, "arithmetic", "arithmetic_does_not_fit")
+
+
+def test_arithmetic_explorer_sizes_equal_arith(page):
+    for n, f, p, s, d in [(5, 3, 1, 2, 1), (7, 3, 0, 2, 1), (6, 3, 1, 1, 2), (8, 5, 2, 1, 1), (9, 3, 0, 3, 1), (10, 2, 0, 2, 1),
+                          (4, 3, 0, 1, 2), (3, 5, 0, 1, 1)]:
+        page.evaluate(f"() => document.querySelector('.ccnn-explorer[data-kind=arithmetic]').ccnn.set({{n: {n}, f: {f}, p: {p}, s: {s}, d: {d}, transposed: false}})")
+        size = api(page, "arithmetic", "outputSize()")
+        message = api(page, "arithmetic", "message()")
+        try:
+            assert size == arith.conv_output_size(n, f, stride=s, padding=p, dilation=d) and message == ""
+        except ValueError as err:
+            assert "doesn't fit" in message or "larger" in str(err), (n, f, p, s, d, message)
+            if "larger" in str(err):
+                assert size == 0 and "doesn't fit" in message
+            else:
+                assert size == arith.conv_output_size(n, f, stride=s, padding=p, dilation=d, strict=False)
+    # transposed mode: the size of ref.conv_transpose2d's output
+    root = page.locator(".ccnn-explorer[data-kind=arithmetic]")
+    for name, value in (("n", 3), ("f", 3), ("p", 1), ("s", 2), ("d", 1)):
+        root.locator(f"input[name={name}]").fill(str(value))
+    root.locator("input[name=transposed]").check()
+    y = ref.conv_transpose2d(np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3)), stride=2, padding=1)
+    assert api(page, "arithmetic", "outputSize()") == y.shape[-1] == arith.transposed_conv_output_size(3, 3, 2, 1) == 5
+    assert api(page, "arithmetic", "formula()").endswith("= 5")
+    shoot(page, "arithmetic", "arithmetic_transposed")
+
+
+POOLS = {
+    "max": (ref.max_pool2d, ref.max_pool2d_backward),
+    "avg": (ref.avg_pool2d, ref.avg_pool2d_backward),
+}
+
+
+@pytest.mark.parametrize("mode", ["max", "avg", "nmax"])
+def test_pooling_explorer_equals_ref(page, mode):
+    root = page.locator(".ccnn-explorer[data-kind=pooling]")
+    root.locator("select[name=mode]").select_option(mode)
+    for source, k, s in (("lecture", 2, 2), ("random", 3, 2), ("random", 2, 1), ("random", 3, 3)):
+        root.locator("select[name=input]").select_option(source)
+        root.locator("input[name=k]").fill(str(k))
+        root.locator("input[name=s]").fill(str(s))
+        x = np.array(api(page, "pooling", "input()"))[None, None]
+        dy = np.arange(1.0, 1 + ((x.shape[-1] - k) // s + 1) ** 2).reshape(1, 1, (x.shape[-1] - k) // s + 1, -1)
+        page.evaluate("dy => document.querySelector('.ccnn-explorer[data-kind=pooling]').ccnn.set({dy: dy})", dy[0, 0].tolist())
+        out, dx = np.array(api(page, "pooling", "output()")), np.array(api(page, "pooling", "gradInput()"))
+        if mode == "nmax":
+            want = ref.nmax_pool2d(x, k, 2, stride=s)
+            want_dx = ref.nmax_pool2d_backward(dy, x, k, 2, stride=s)
+        else:
+            forward, backward = POOLS[mode]
+            want, want_dx = forward(x, k, stride=s), backward(dy, x, k, stride=s)
+        np.testing.assert_allclose(out, want[0, 0], atol=1e-12, err_msg=f"{mode} {source} k={k} s={s}")
+        np.testing.assert_allclose(dx, want_dx[0, 0], atol=1e-12, err_msg=f"{mode} {source} k={k} s={s} backward")
+    shoot(page, "pooling", f"pooling_{mode}")
+
+
+def test_pooling_explorer_lecture_example_and_messages(page):
+    root = page.locator(".ccnn-explorer[data-kind=pooling]")
+    assert api(page, "pooling", "output()") == [[0.5, 0.6], [0.4, 0.6]]
+    root.locator(".ccnn-grid.ccnn-clickable td").nth(1).click()  # output (0, 1) = 0.6
+    assert "max(0, 0.2, 0.6, 0) = 0.6" in api(page, "pooling", "explanation()")
+    assert "input (1, 2)" in api(page, "pooling", "explanation()")
+    root.locator("select[name=mode]").select_option("nmax")
+    root.locator("input[name=n]").fill("5")
+    message = api(page, "pooling", "message()")
+    assert "n = 5" in message and "4 values" in message, message
+    assert root.locator(".ccnn-warn").count() == 1
+    root.locator("input[name=k]").fill("2")
+    root.locator("input[name=n]").fill("2")
+    assert api(page, "pooling", "message()") == ""
+    root.locator("input[name=k]").fill("3")
+    root.locator("input[name=s]").fill("3")
+    # 4x4 with 3x3 windows at stride 3: one window, the last row and column are dropped (floored)
+    assert "2.00" not in root.locator(".ccnn-message").inner_text()
+    assert "floored to 1" in root.locator(".ccnn-message").inner_text()
+
+
+def test_inline_copy_works_outside_the_book(browser, tmp_path):
+    """In a notebook the output carries the component itself: a bare HTML page must work too."""
+    body = "\n".join(static_explorer(kind, inline_js=True).html() for kind in ("kernel", "arithmetic", "pooling"))
+    (tmp_path / "index.html").write_text(f"<!doctype html><meta charset=utf-8><body>{body}</body>", encoding="utf-8")
+    server = _serve(tmp_path)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        page.wait_for_selector(".ccnn-explorer[data-ready]")
+        assert page.locator(".ccnn-explorer[data-ready]").count() == 3
+        assert errors == []
+        x = np.array(api(page, "kernel", "input()"))
+        np.testing.assert_allclose(api(page, "kernel", "output()"), conv_ref(x, KERNELS["sobel_x"]), atol=1e-6)
+    finally:
+        context.close()
+        server.shutdown()
