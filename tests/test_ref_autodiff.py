@@ -53,6 +53,7 @@ def test_lecture_example_graph_shape():
     assert sum(1 for i, _ in edges if i == t_index) == 2
     # Every edge goes forward in topological order.
     assert all(i < j for i, j in edges)
+    assert lecture_J(x).graph()[1] == edges
 
 
 def _build_both(a0, b0):

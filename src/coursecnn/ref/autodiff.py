@@ -166,6 +166,10 @@ class Value:
         s = 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
         return self._unary(s, s * (1.0 - s), "sigmoid")
 
+    def graph(self):
+        """The computation graph below this node as ``(nodes, edges)``; see :func:`trace`."""
+        return trace(self)
+
     # -- the backward pass
 
     def backward(self):
