@@ -179,7 +179,7 @@ def _batches(data, batch_size, generator=None):
         if order is None:
             yield x[start : start + batch_size], y[start : start + batch_size]
         else:
-            idx = order[start : start + batch_size]
+            idx = order[start : start + batch_size].to(x.device)
             yield x[idx], y[idx]
 
 
@@ -443,6 +443,11 @@ def train(
     train_data, test_data = _split_data(data)
     device = coursecnn.device() if device is None else torch.device(device)
 
+    if isinstance(train_data, tuple) and device.type != "cpu":
+        # the digits fit in any accelerator's memory: copy them once, not every batch
+        train_data = tuple(t.to(device) for t in train_data)
+        if isinstance(test_data, tuple):
+            test_data = tuple(t.to(device) for t in test_data)
     model.to(device)
     opt = make_optimizer(model, optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay)
     base_lrs = [group["lr"] for group in opt.param_groups]  # before a checkpoint's decayed rates
