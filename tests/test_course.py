@@ -287,7 +287,7 @@ def test_cli_errors_are_one_line_and_exit_1(project, tmp_path, capsys):
         json.dumps(notebook(code("assert 1", grade=True, locked=True, grade_id="g"))))
     assert cli.main(["--root", str(project), "course", "build", str(tmp_path / "c")]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("coursecnn: error: ") and "gamma.ipynb, cell 0 (grade_id 'g')" in err
+    assert err.startswith("coursecnn: error: book/chapters/gamma.ipynb, cell 0 (grade_id 'g'): ")
     assert cli.main(["--root", str(tmp_path), "course", "check"]) == 1
     assert "cannot find the coursecnn project" in capsys.readouterr().err
 

@@ -80,7 +80,7 @@ def main(argv=None):
             book = build_edition(args.kind, args.out, root=root)
             print(f"{args.kind} edition written: {book}")
             return 0
-        from .course import build_course, chapter_notebooks, exercises, validate_notebook
+        from .course import build_course, chapter_notebooks, display_path, exercises, validate_notebook
         from .editions import read_notebook
 
         if args.action == "build":
@@ -98,7 +98,7 @@ def main(argv=None):
                 return 1
             for name, path in notebooks.items():
                 nb = read_notebook(path)
-                validate_notebook(nb, name=str(path))
+                validate_notebook(nb, name=display_path(path, root))
                 rows = exercises(nb)
                 total = sum(r[3] for r in rows)
                 print(f"{name}: {len(rows)} nbgrader cells, {total:g} points")

@@ -139,6 +139,15 @@ def exercises(nb):
     return rows
 
 
+def display_path(path, root=None):
+    """``path`` relative to the current folder or the project root when under it, for messages."""
+    path = Path(path).resolve()
+    for base in (Path.cwd(), Path(root).resolve() if root else None):
+        if base is not None and path.is_relative_to(base):
+            return str(path.relative_to(base))
+    return str(path)
+
+
 def chapter_notebooks(root=None, chapters=None):
     """The notebooks to turn into assignments, as ``{assignment_name: path}``.
 
@@ -218,9 +227,10 @@ def build_course(out, chapters=None, timeout=30, course_id="coursecnn", root=Non
     checked = {}
     for name, path in notebooks.items():
         nb = read_notebook(path)
-        ids = validate_notebook(nb, name=str(path))
+        shown = display_path(path, root)
+        ids = validate_notebook(nb, name=shown)
         if not ids:
-            raise ValueError(f"{path} has no exercises (nbgrader solution or test cells)")
+            raise ValueError(f"{shown} has no exercises (nbgrader solution or test cells)")
         for cell in nb["cells"]:
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
