@@ -77,21 +77,32 @@ def test_conv1d_matches_torch_forward_and_backward(case):
     )
 
 
-@settings(max_examples=25, deadline=None)
-@given(
-    st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 1),
-    st.integers(1, 4), st.booleans(), st.integers(0, 999),
-)
-def test_conv_transpose2d_matches_torch(c_in, c_out, f, s, p, h, with_bias, seed):
-    if (h - 1) * s + f - 2 * p < 1:
-        p = 0
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(2, c_in, h, h + 1, dtype=D, generator=g)
-    w = torch.randn(c_in, c_out, f, f, dtype=D, generator=g)
-    b = torch.randn(c_out, dtype=D, generator=g) if with_bias else None
+@st.composite
+def transpose_cases(draw):
+    groups = draw(st.integers(1, 2))
+    c_in, c_out_g = groups * draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    f = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    op = tuple(draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d))
+    size = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    # padding may crop at most all but one row of the uncropped output
+    full = [(n - 1) * si + di * (fi - 1) + 1 for n, si, di, fi in zip(size, s, d, f)]
+    p = tuple(draw(st.integers(0, min(2, (n + o - 1) // 2))) for n, o in zip(full, op))
+    g = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
+    x = torch.randn(2, c_in, *size, dtype=D, generator=g)
+    w = torch.randn(c_in, c_out_g, *f, dtype=D, generator=g)
+    b = torch.randn(c_out_g * groups, dtype=D, generator=g) if draw(st.booleans()) else None
+    return x, w, b, dict(stride=s, padding=p, output_padding=op, groups=groups, dilation=d)
+
+
+@settings(max_examples=40, deadline=None)
+@given(transpose_cases())
+def test_conv_transpose2d_matches_torch(case):
+    x, w, b, kw = case
     assert_same(
-        grads(lambda x, w, b: ct.conv_transpose2d(x, w, b, stride=s, padding=p), (x, w, b)),
-        grads(lambda x, w, b: F.conv_transpose2d(x, w, b, stride=s, padding=p), (x, w, b)),
+        grads(lambda x, w, b: ct.conv_transpose2d(x, w, b, **kw), (x, w, b)),
+        grads(lambda x, w, b: F.conv_transpose2d(x, w, b, **kw), (x, w, b)),
     )
 
 
@@ -111,11 +122,13 @@ def test_conv2d_matches_ref(case):
 
 
 @pytest.mark.skipif(not hasattr(ref, "conv_transpose2d"), reason="coursecnn.ref.conv has not landed")
-def test_conv_transpose2d_matches_ref():
-    g = torch.Generator().manual_seed(3)
-    x, w, b = torch.randn(2, 3, 4, 5, dtype=D, generator=g), torch.randn(3, 2, 3, 2, dtype=D, generator=g), None
-    mine = ct.conv_transpose2d(x, w, b, stride=2, padding=1)
-    close(mine, torch.from_numpy(ref.conv_transpose2d(x.numpy(), w.numpy(), stride=2, padding=1)))
+@settings(max_examples=20, deadline=None)
+@given(transpose_cases())
+def test_conv_transpose2d_matches_ref(case):
+    x, w, b, kw = case
+    mine = ct.conv_transpose2d(x, w, b, **kw)
+    theirs = ref.conv_transpose2d(x.numpy(), w.numpy(), None if b is None else b.numpy(), **kw)
+    close(mine, torch.from_numpy(theirs))
 
 
 def test_conv2d_backward_by_finite_differences_at_every_index():
@@ -158,7 +171,7 @@ def test_conv1d_and_transpose_gradcheck():
     x = torch.randn(1, 2, 3, 4, dtype=D, generator=g, requires_grad=True)
     w = torch.randn(2, 3, 2, 3, dtype=D, generator=g, requires_grad=True)
     b = torch.randn(3, dtype=D, generator=g, requires_grad=True)
-    f = lambda x, w, b: ct.conv_transpose2d(x, w, b, stride=(2, 3), padding=1)  # noqa: E731
+    f = lambda x, w, b: ct.conv_transpose2d(x, w, b, stride=(2, 3), padding=1, output_padding=(1, 0))  # noqa: E731
     assert torch.autograd.gradcheck(f, (x, w, b))
     assert torch.autograd.gradgradcheck(f, (x, w, b))
 
@@ -221,7 +234,9 @@ def test_errors_name_the_problem():
         ct.conv1d(x, w)
     with pytest.raises(ValueError, match="input has 3 channels but w has 4"):
         ct.conv_transpose2d(x, torch.randn(4, 2, 3, 3))
-    with pytest.raises(ValueError, match="padding 3"):
+    with pytest.raises(ValueError, match=r"output_padding 2 must be smaller than stride \(2\) or dilation \(1\)"):
+        ct.conv_transpose2d(x, torch.randn(3, 2, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="padding 3 crops the whole output"):
         ct.conv_transpose2d(torch.randn(1, 1, 1, 1), torch.randn(1, 1, 3, 3), padding=3)
 
 
@@ -234,12 +249,13 @@ def test_module_wrappers_share_torch_parameters():
     m1, t1 = ct.Conv1d(2, 3, 3, padding=1), torch.nn.Conv1d(2, 3, 3, padding=1)
     m1.load_state_dict(t1.state_dict())
     close(m1(x[:, :, 0]), t1(x[:, :, 0]), tol=1e-5)
-    mt, tt = ct.ConvTranspose2d(2, 3, 2, stride=2), torch.nn.ConvTranspose2d(2, 3, 2, stride=2)
+    mt = ct.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
+    tt = torch.nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
     mt.load_state_dict(tt.state_dict())
     close(mt(x), tt(x), tol=1e-5)
     with pytest.raises(ValueError, match="padding_mode='reflect'"):
         ct.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")
     with pytest.raises(ValueError, match="padding='same'"):
         ct.Conv2d(1, 1, 3, padding="same")
-    with pytest.raises(ValueError, match="output_padding"):
-        ct.ConvTranspose2d(1, 1, 3, stride=2, output_padding=1)
+    with pytest.raises(ValueError, match="output_size"):
+        mt(x, output_size=(18, 18))

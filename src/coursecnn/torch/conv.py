@@ -75,32 +75,50 @@ class ConvTranspose2dFunction(torch.autograd.Function):
     """``conv_transpose2d``: the backward of a convolution run forwards, and vice versa."""
 
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding):
+    def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
         ctx.save_for_backward(x, w)
-        ctx.conf = (stride, padding)
+        ctx.conf = (stride, padding, output_padding, groups, dilation)
         n, c, h, wd = x.shape
-        _, k, fh, fw = w.shape
-        out = ((h - 1) * stride[0] - 2 * padding[0] + fh, (wd - 1) * stride[1] - 2 * padding[1] + fw)
+        _, kg, fh, fw = w.shape
+        full = _full_size((h, wd), (fh, fw), stride, dilation)
         # Every input pixel spreads a weighted copy of the kernel: W^T x gives those copies as
-        # columns, and fold adds them where they overlap (a convolution's dX step).
-        cols = w.reshape(c, k * fh * fw).t() @ x.reshape(n, c, h * wd)
-        y = F.fold(cols, out, (fh, fw), padding=padding, stride=stride)
-        return y if b is None else y + b.view(1, k, 1, 1)
+        # columns (per group), and fold adds them where they overlap (a convolution's dX step).
+        wm = w.reshape(groups, c // groups, kg * fh * fw)
+        cols = wm.transpose(1, 2) @ x.reshape(n, groups, c // groups, h * wd)
+        y = F.fold(cols.reshape(n, groups * kg * fh * fw, h * wd), full, (fh, fw), dilation=dilation, stride=stride)
+        y = F.pad(y, _crop(padding, output_padding))  # crop `padding`, then add `output_padding` rows
+        return y if b is None else y + b.view(1, -1, 1, 1)
 
     @staticmethod
     def backward(ctx, dy):
         x, w = ctx.saved_tensors
-        stride, padding = ctx.conf
+        stride, padding, output_padding, groups, dilation = ctx.conf
         n, c, h, wd = x.shape
-        _, k, fh, fw = w.shape
-        dcols = F.unfold(dy, (fh, fw), padding=padding, stride=stride)  # (N, K*Fh*Fw, H*W)
-        wm = w.reshape(c, k * fh * fw)
+        _, kg, fh, fw = w.shape
+        # undo the crop: dy back on the uncropped grid (zeros where the forward cropped)
+        dyfull = F.pad(dy, [-v for v in _crop(padding, output_padding)])
+        dcols = F.unfold(dyfull, (fh, fw), dilation=dilation, stride=stride)  # (N, C_out*Fh*Fw, H*W)
+        dcols = dcols.reshape(n, groups, kg * fh * fw, h * wd)
+        wm = w.reshape(groups, c // groups, kg * fh * fw)
         dx = (wm @ dcols).reshape(n, c, h, wd) if ctx.needs_input_grad[0] else None
         dw = None
         if ctx.needs_input_grad[1]:
-            dw = (x.reshape(n, c, h * wd) @ dcols.transpose(1, 2)).sum(0).reshape(c, k, fh, fw)
+            xg = x.reshape(n, groups, c // groups, h * wd)
+            dw = (xg @ dcols.transpose(2, 3)).sum(0).reshape(w.shape)
         db = dy.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
-        return dx, dw, db, None, None
+        return dx, dw, db, None, None, None, None, None
+
+
+def _full_size(size, kernel, stride, dilation):
+    """Size of a transposed convolution's output before any cropping."""
+    return tuple((n - 1) * s + d * (f - 1) + 1 for n, f, s, d in zip(size, kernel, stride, dilation))
+
+
+def _crop(padding, output_padding):
+    """``F.pad`` amounts (last axis first) that crop ``padding`` on both sides and then add
+    ``output_padding`` at the bottom and right: negative amounts crop, positive ones add zeros."""
+    (ph, pw), (oh, ow) = padding, output_padding
+    return (-pw, ow - pw, -ph, oh - ph)
 
 
 def _conv_args(stride, padding, dilation, n=2):
@@ -188,23 +206,30 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     return y.squeeze(2)
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0):
-    """conv_transpose2d(x, w, b=None, stride=1, padding=0) -> Tensor
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> Tensor
 
     Transposed convolution ("deconvolution"): the gradient-to-input step of ``conv2d`` used
-    as a forward op, so it upsamples by ``stride``. Its backward is a ``conv2d`` (unfold and a
-    matrix product).
+    as a forward op, so it upsamples by ``stride``. Every input value spreads a copy of the
+    kernel, scaled by the value, into the output; overlapping copies add up. Its backward is a
+    ``conv2d`` (unfold and a matrix product).
 
     Args:
         x: input of shape ``(N, C_in, H, W)``. Not modified.
-        w: kernels of shape ``(C_in, C_out, F_h, F_w)`` (PyTorch's layout for this op).
+        w: kernels of shape ``(C_in, C_out // groups, F_h, F_w)`` (PyTorch's layout for this op).
         b: bias of shape ``(C_out,)``, or ``None``. Default: ``None``.
-        stride: an int or a pair, at least 1. Default: ``1``.
-        padding: rows and columns removed from each side of the result, an int or a pair,
-            at least 0. Default: ``0``.
+        stride: spacing of the copies, an int or a pair, at least 1. Default: ``1``.
+        padding: rows and columns cropped from each side of the result (the padding of the
+            convolution it inverts), an int or a pair, at least 0. Default: ``0``.
+        output_padding: rows and columns added at the bottom and right, to pick one of the input
+            sizes a strided convolution maps to the same size; smaller than ``stride`` or
+            ``dilation``. Default: ``0``.
+        groups: channel groups; ``C_in`` must be divisible by it. Default: ``1``.
+        dilation: spacing of the kernel taps, an int or a pair. Default: ``1``.
 
     Returns:
-        Tensor of shape ``(N, C_out, (H - 1) s_h - 2 p_h + F_h, (W - 1) s_w - 2 p_w + F_w)``.
+        Tensor of shape ``(N, C_out, H_out, W_out)`` with
+        ``H_out = (H - 1) s_h - 2 p_h + d_h (F_h - 1) + output_padding_h + 1`` (likewise ``W_out``).
 
     Example::
 
@@ -213,22 +238,26 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0):
         torch.Size([1, 2, 6, 6])
     """
     x = as_tensor(x, "x", 4, "(N, C_in, H, W)")
-    w = as_tensor(w, "w", 4, "(C_in, C_out, F_h, F_w)")
+    w = as_tensor(w, "w", 4, "(C_in, C_out // groups, F_h, F_w)")
     same_kind(x, w)
-    stride, padding, _ = _conv_args(stride, padding, 1)
+    stride, padding, dilation = _conv_args(stride, padding, dilation)
+    output_padding = non_negative(pair(output_padding, "output_padding"), "output_padding")
+    groups = groups_value(groups)
+    if x.shape[1] % groups != 0:
+        raise ValueError(f"input channels ({x.shape[1]}) must be divisible by groups ({groups})")
     if x.shape[1] != w.shape[0]:
         raise ValueError(
             f"channel mismatch: the input has {x.shape[1]} channels but w has {w.shape[0]} input "
-            f"channels (w is shaped (C_in, C_out, F_h, F_w))"
+            f"channels (w is shaped (C_in, C_out // groups, F_h, F_w))"
         )
-    for n, f, s, p in zip(x.shape[2:], w.shape[2:], stride, padding):
-        if (n - 1) * s + f - 2 * p < 1:
-            raise ValueError(
-                f"padding {p} removes the whole output ({(n - 1) * s + f} before cropping); "
-                f"it must be below {((n - 1) * s + f + 1) // 2}"
-            )
-    b = bias(b, w.shape[1], x)
-    return ConvTranspose2dFunction.apply(x, w, b, stride, padding)
+    full = _full_size(x.shape[2:], w.shape[2:], stride, dilation)
+    for n_full, s, d, p, op in zip(full, stride, dilation, padding, output_padding):
+        if op >= max(s, d):
+            raise ValueError(f"output_padding {op} must be smaller than stride ({s}) or dilation ({d})")
+        if n_full - 2 * p + op < 1:
+            raise ValueError(f"padding {p} crops the whole output (size {n_full} before cropping)")
+    b = bias(b, w.shape[1] * groups, x)
+    return ConvTranspose2dFunction.apply(x, w, b, stride, padding, output_padding, groups, dilation)
 
 
 def _zeros_only(module):
@@ -270,19 +299,16 @@ class Conv1d(nn.Conv1d):
 
 
 class ConvTranspose2d(nn.ConvTranspose2d):
-    """``torch.nn.ConvTranspose2d`` whose forward is ``coursecnn.torch.conv_transpose2d``.
-    Only ``stride`` and ``padding`` (no ``output_padding``, ``groups`` or ``dilation``)."""
+    """``torch.nn.ConvTranspose2d`` whose forward is ``coursecnn.torch.conv_transpose2d``
+    (zero padding; ``output_size`` in the call is not supported, give ``output_padding``)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.output_padding != (0, 0) or self.groups != 1 or self.dilation != (1, 1):
-            raise ValueError(
-                "coursecnn.torch.ConvTranspose2d supports stride and padding only, got "
-                f"output_padding={self.output_padding}, groups={self.groups}, dilation={self.dilation}"
-            )
         _zeros_only(self)
 
     def forward(self, x, output_size=None):
         if output_size is not None:
-            raise ValueError("coursecnn.torch.ConvTranspose2d does not take output_size")
-        return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding)
+            raise ValueError("coursecnn.torch.ConvTranspose2d does not take output_size; set output_padding instead")
+        return conv_transpose2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups, self.dilation
+        )
