@@ -131,6 +131,23 @@ def test_conv_transpose2d_matches_ref(case):
     close(mine, torch.from_numpy(theirs))
 
 
+@pytest.mark.parametrize("mode", ["replicate", "reflect", "circular"])
+def test_padding_modes_match_torch_and_ref(mode):
+    g = torch.Generator().manual_seed(6)
+    x, w, b = torch.randn(2, 2, 5, 4, dtype=D, generator=g), torch.randn(3, 2, 3, 2, dtype=D, generator=g), torch.randn(3, dtype=D, generator=g)
+    kw = dict(stride=(1, 2), padding=(2, 1), dilation=(1, 2))
+    assert_same(
+        grads(lambda x, w, b: ct.conv2d(x, w, b, padding_mode=mode, **kw), (x, w, b)),
+        grads(lambda x, w, b: F.conv2d(F.pad(x, (1, 1, 2, 2), mode=mode), w, b, stride=(1, 2), dilation=(1, 2)), (x, w, b)),
+    )
+    close(ct.conv2d(x, w, b, padding_mode=mode, **kw), torch.from_numpy(ref.conv2d(x.numpy(), w.numpy(), b.numpy(), padding_mode=mode, **kw)))
+    x1, w1 = x[:, :, 0], w[:, :, 0]
+    assert_same(
+        grads(lambda x, w: ct.conv1d(x, w, padding=2, padding_mode=mode), (x1, w1)),
+        grads(lambda x, w: F.conv1d(F.pad(x, (2, 2), mode=mode), w), (x1, w1)),
+    )
+
+
 def test_conv2d_backward_by_finite_differences_at_every_index():
     g = torch.Generator().manual_seed(1)
     x = torch.randn(2, 4, 5, 6, dtype=D, generator=g)
@@ -230,6 +247,10 @@ def test_errors_name_the_problem():
         ct.conv2d(x, w.double())
     with pytest.raises(ValueError, match=r"one entry per output channel \(4\)"):
         ct.conv2d(x, w, torch.zeros(3))
+    with pytest.raises(ValueError, match="reflect padding 8 must be smaller than the input size 8"):
+        ct.conv2d(x, w, padding=8, padding_mode="reflect")
+    with pytest.raises(ValueError, match="padding_mode must be one of.*'mirror'"):
+        ct.conv2d(x, w, padding=1, padding_mode="mirror")
     with pytest.raises(ValueError, match=r"\(N, C, L\)"):
         ct.conv1d(x, w)
     with pytest.raises(ValueError, match="input has 3 channels but w has 4"):
@@ -253,8 +274,10 @@ def test_module_wrappers_share_torch_parameters():
     tt = torch.nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
     mt.load_state_dict(tt.state_dict())
     close(mt(x), tt(x), tol=1e-5)
-    with pytest.raises(ValueError, match="padding_mode='reflect'"):
-        ct.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")
+    for mode in ("replicate", "reflect", "circular"):
+        mine, theirs = ct.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode), torch.nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode)
+        mine.load_state_dict(theirs.state_dict())
+        close(mine(x), theirs(x), tol=1e-5)
     with pytest.raises(ValueError, match="padding='same'"):
         ct.Conv2d(1, 1, 3, padding="same")
     with pytest.raises(ValueError, match="output_size"):

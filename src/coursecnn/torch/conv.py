@@ -128,6 +128,25 @@ def _conv_args(stride, padding, dilation, n=2):
     return stride, padding, dilation
 
 
+PADDING_MODES = ("zeros", "replicate", "reflect", "circular")
+
+
+def _pad_input(x, padding, padding_mode):
+    """Pad ``x`` for a non-zero ``padding_mode`` (the conv then runs with padding 0). Zero
+    padding is left to unfold/fold, which never materialise the padded image."""
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    if padding_mode == "zeros" or not any(padding):
+        return x, padding
+    for n, p in zip(x.shape[2:], padding):
+        if padding_mode == "reflect" and p >= n:
+            raise ValueError(f"reflect padding {p} must be smaller than the input size {n} it mirrors")
+        if padding_mode == "circular" and p > n:
+            raise ValueError(f"circular padding {p} must be at most the input size {n} it wraps")
+    amounts = [v for p in reversed(padding) for v in (p, p)]  # F.pad lists the last axis first
+    return F.pad(x, amounts, mode=padding_mode), (0,) * len(padding)
+
+
 def _check_kernel(x, w, groups, spatial, dilation, padding):
     channels_match(x.shape[1], w.shape[1], groups)
     if w.shape[0] % groups != 0:
@@ -136,8 +155,8 @@ def _check_kernel(x, w, groups, spatial, dilation, padding):
     window_fits(spatial, extent, padding, "kernel extent (with dilation)", "the kernel size and dilation")
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    """conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> Tensor
 
     2D convolution (cross-correlation, as in PyTorch) of a batch of images, differentiable
     through the backward pass the book derives: ``dW = dY X_cols^T``, ``dX = fold(W^T dY)``.
@@ -148,10 +167,13 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         w: kernels of shape ``(K, C // groups, F_h, F_w)``, same dtype and device as ``x``.
         b: bias of shape ``(K,)``, or ``None``. Default: ``None``.
         stride: an int or a pair ``(s_h, s_w)``, at least 1. Default: ``1``.
-        padding: zeros added on each side, an int or a pair, at least 0. Default: ``0``.
+        padding: pixels added on each side, an int or a pair, at least 0. Default: ``0``.
         dilation: spacing between kernel taps, an int or a pair; ``1`` means none. Default: ``1``.
         groups: split the channels into this many groups convolved separately; ``C`` and ``K``
             must be divisible by it. Default: ``1``.
+        padding_mode: what the padding holds: ``"zeros"``, ``"replicate"`` (the border pixel
+            repeated), ``"reflect"`` (mirrored, border not repeated) or ``"circular"``
+            (wrapped around). Default: ``"zeros"``.
 
     Returns:
         Tensor of shape ``(N, K, H_out, W_out)`` with
@@ -171,11 +193,12 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     groups = groups_value(groups)
     _check_kernel(x, w, groups, x.shape[2:], dilation, padding)
     b = bias(b, w.shape[0], x)
+    x, padding = _pad_input(x, padding, padding_mode)
     return Conv2dFunction.apply(x, w, b, stride, padding, dilation, groups)
 
 
-def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
-    """conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
+    """conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> Tensor
 
     1D convolution: ``conv2d`` on signals one pixel tall, so it shares its forward and backward.
 
@@ -184,7 +207,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
         w: kernels of shape ``(K, C // groups, F)``.
         b: bias of shape ``(K,)``, or ``None``. Default: ``None``.
         stride, padding, dilation: ints (or 1-tuples). Defaults: ``1``, ``0``, ``1``.
-        groups: as in ``conv2d``. Default: ``1``.
+        groups, padding_mode: as in ``conv2d``. Defaults: ``1``, ``"zeros"``.
 
     Returns:
         Tensor of shape ``(N, K, L_out)``, ``L_out = floor((L + 2p - d (F - 1) - 1) / s) + 1``.
@@ -202,6 +225,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     groups = groups_value(groups)
     _check_kernel(x, w, groups, x.shape[2:], (d,), (p,))
     b = bias(b, w.shape[0], x)
+    x, (p,) = _pad_input(x, (p,), padding_mode)
     y = Conv2dFunction.apply(x.unsqueeze(2), w.unsqueeze(2), b, (1, s), (0, p), (1, d), groups)
     return y.squeeze(2)
 
@@ -260,17 +284,17 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
     return ConvTranspose2dFunction.apply(x, w, b, stride, padding, output_padding, groups, dilation)
 
 
-def _zeros_only(module):
-    if isinstance(module.padding, str) or module.padding_mode != "zeros":
+def _numeric_padding(module, modes=PADDING_MODES):
+    if isinstance(module.padding, str) or module.padding_mode not in modes:
         raise ValueError(
-            f"coursecnn.torch.{type(module).__name__} supports numeric padding with zeros, got "
-            f"padding={module.padding!r}, padding_mode={module.padding_mode!r}"
+            f"coursecnn.torch.{type(module).__name__} supports numeric padding with padding_mode in "
+            f"{modes}, got padding={module.padding!r}, padding_mode={module.padding_mode!r}"
         )
 
 
 class Conv2d(nn.Conv2d):
     """``torch.nn.Conv2d`` whose forward is ``coursecnn.torch.conv2d`` (same parameters and
-    initialisation, so state_dicts are interchangeable). Zero padding only.
+    initialisation, so state_dicts are interchangeable). Padding must be numeric.
 
     Example::
 
@@ -281,21 +305,25 @@ class Conv2d(nn.Conv2d):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _zeros_only(self)
+        _numeric_padding(self)
 
     def forward(self, x):
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return conv2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups, self.padding_mode
+        )
 
 
 class Conv1d(nn.Conv1d):
-    """``torch.nn.Conv1d`` whose forward is ``coursecnn.torch.conv1d``. Zero padding only."""
+    """``torch.nn.Conv1d`` whose forward is ``coursecnn.torch.conv1d``. Padding must be numeric."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _zeros_only(self)
+        _numeric_padding(self)
 
     def forward(self, x):
-        return conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return conv1d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups, self.padding_mode
+        )
 
 
 class ConvTranspose2d(nn.ConvTranspose2d):
@@ -304,7 +332,7 @@ class ConvTranspose2d(nn.ConvTranspose2d):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _zeros_only(self)
+        _numeric_padding(self, ("zeros",))
 
     def forward(self, x, output_size=None):
         if output_size is not None:
