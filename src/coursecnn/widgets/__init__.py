@@ -6,7 +6,10 @@
 - :data:`KERNELS`: preset kernels (identity, blurs, sharpen, Sobel, the lectures' edge detectors).
 """
 
+from .arithmetic_explorer import ArithmeticExplorer
+from .kernel_explorer import KernelExplorer
 from .kernels import KERNELS
+from .pooling_explorer import PoolingExplorer
 from .static import StaticExplorer, static_explorer
 
-__all__ = ["KERNELS", "static_explorer", "StaticExplorer"]
+__all__ = ["KERNELS", "KernelExplorer", "ArithmeticExplorer", "PoolingExplorer", "static_explorer", "StaticExplorer"]

@@ -1,5 +1,7 @@
 """Inputs the explorers start from: the lectures' small examples, the photo and MNIST digits."""
 
+import functools
+
 import numpy as np
 
 __all__ = ["LECTURE_IMAGE", "LECTURE_POOL_INPUT", "photo_8bit", "digit_examples", "random_grid"]
@@ -29,13 +31,24 @@ def photo_8bit(size=64):
 
     Quantized so the static explorer can embed it compactly; divide by 255 for values in [0, 1].
     """
+    return _photo_8bit(size).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _photo_8bit(size):
     from ..data import load_photo
 
+    # cached: resizing the 600x512 photo takes seconds, and every explorer starts from it
     return np.rint(load_photo(size=size) * 255).astype(np.int64)
 
 
 def digit_examples():
     """The first test digit of each class 0..9: a dict ``{label: uint8 array (28, 28)}``."""
+    return {c: d.copy() for c, d in _digit_examples().items()}
+
+
+@functools.lru_cache(maxsize=1)
+def _digit_examples():
     from ..data import load_digits
 
     images, labels = load_digits("test", normalize=False)
