@@ -241,3 +241,50 @@ def test_arguments_are_not_modified():
     y = conv2d(x, np.ones((1, 2, 1, 1)))
     y[...] = 0
     np.testing.assert_array_equal(x, copies[0])
+
+
+# ------------------------------------------------------- the stride-1 shifted-product fast path
+
+@pytest.mark.parametrize(
+    "c, k, groups, kernel, padding, dilation, mode",
+    [
+        (16, 5, 1, (3, 3), 1, 1, "zeros"),
+        (12, 4, 1, (2, 3), (0, 2), (2, 1), "zeros"),
+        (32, 6, 2, (3, 2), (1, 0), (1, 3), "reflect"),
+        (11, 3, 1, (4, 3), (2, 1), 1, "replicate"),
+        (32, 8, 4, (5, 4), 2, (1, 2), "circular"),
+        (33, 2, 1, (2, 1), 0, 1, "zeros"),
+    ],
+)
+def test_shifted_path_matches_torch(c, k, groups, kernel, padding, dilation, mode):
+    # enough channels x kernel columns for conv2d to take the stride-1 shifted-product path
+    from coursecnn.ref._shifted import worth_it
+
+    rng = np.random.default_rng(c + k)
+    x = rng.normal(size=(3, c, 9, 8))
+    w = rng.normal(size=(k, c // groups) + kernel)
+    b = rng.normal(size=k)
+    assert worth_it(w, (1, 1))
+    got = conv2d(x, w, b, 1, padding, dilation, groups, mode)
+    want = torch_conv(F.conv2d, x, w, b, 1, padding, dilation, groups, mode, 2)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert got.flags.c_contiguous and got.flags.writeable
+    # a non-contiguous input (a transposed view) gives the same answer
+    xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    np.testing.assert_allclose(conv2d(xt, w, b, 1, padding, dilation, groups, mode), got, rtol=1e-13, atol=1e-13)
+
+
+def test_shifted_and_im2col_paths_agree_in_float32():
+    from coursecnn.ref._padding import pad_spatial
+    from coursecnn.ref._shifted import conv2d_shifted
+    from coursecnn.ref._windows import im2col
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(2, 16, 10, 10)).astype(np.float32)
+    w = rng.normal(size=(8, 16, 3, 3)).astype(np.float32)
+    xp = pad_spatial(x, (1, 1))
+    a = conv2d_shifted(xp, w, 1, (1, 1), (10, 10))
+    cols = im2col(xp, 1, (3, 3), (1, 1), (1, 1), (10, 10))
+    b = np.matmul(w.reshape(1, 8, -1), cols).reshape(2, 8, 10, 10)
+    assert a.dtype == np.float32
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

@@ -35,6 +35,11 @@ def pad_spatial(x, pads, mode="zeros"):
     """Pad the last ``len(pads)`` axes of ``x`` by ``pads[i]`` on both sides (a new array)."""
     if not any(pads):
         return x
+    if mode == "zeros":
+        # zeros plus one slice assignment: the same as np.pad, several times faster
+        out = np.zeros(x.shape[: x.ndim - len(pads)] + tuple(n + 2 * p for n, p in zip(x.shape[-len(pads):], pads)), x.dtype)
+        out[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(x.shape[-len(pads):], pads))] = x
+        return out
     widths = [(0, 0)] * (x.ndim - len(pads)) + [(p, p) for p in pads]
     return np.pad(x, widths, mode=PADDING_MODES[mode])
 

@@ -23,42 +23,35 @@ def window_view(xp, kernel_size, stride, dilation, out_size):
 
 
 def im2col(xp, groups, kernel_size, stride, dilation, out_size):
-    """The columns of a grouped convolution: shape ``(G, C/G * prod(F), N * prod(O))``.
+    """The columns of a grouped convolution, image by image: shape ``(N, G, C/G * prod(F), prod(O))``.
 
-    Row ``(c, u, v)`` of group ``g`` holds the pixel that kernel tap ``(u, v)`` of channel ``c``
-    sees at every output position ``(n, i, j)``, so the whole convolution becomes one matrix
-    product per group. This is the one copy the forward pass makes; its innermost axis runs
-    over output positions, which for stride 1 are contiguous pixels, so the copy streams.
+    Row ``(c, u, v)`` of image ``n``, group ``g`` holds the pixel that kernel tap ``(u, v)`` of
+    channel ``c`` sees at every output position ``(i, j)``, so each image's convolution becomes
+    one matrix product per group, whose result is already laid out as ``(K, H_out, W_out)``.
+    This is the one copy the forward pass makes; its innermost axis runs over output positions,
+    which for stride 1 are neighbouring pixels, so the copy streams.
     """
     nd = len(kernel_size)
     n, c = xp.shape[:2]
     view = window_view(xp, kernel_size, stride, dilation, out_size)  # (N, C, *O, *F)
-    # (N, C, *O, *F) -> (N, G, C/G, *O, *F): split channels into groups, still a view
-    view = view.reshape((n, groups, c // groups) + view.shape[2:])
-    # -> (G, C/G, *F, N, *O): kernel taps before positions, still a view
-    order = (1, 2) + tuple(range(3 + nd, 3 + 2 * nd)) + (0,) + tuple(range(3, 3 + nd))
-    view = view.transpose(order)
-    # -> (G, C/G * prod(F), N * prod(O)): this reshape is the copy (the view is not contiguous)
-    return view.reshape(groups, -1, n * int(np.prod(out_size)))
+    # -> (N, C, *F, *O): kernel taps before positions, still a view
+    view = view.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd)))
+    # -> (N, G, C/G * prod(F), prod(O)): this reshape is the copy (the view is not contiguous)
+    return view.reshape(n, groups, -1, int(np.prod(out_size)))
 
 
 def col2im(cols, padded_size, kernel_size, stride, dilation, out_size):
     """The adjoint of ``im2col``: add every column entry back onto the pixel it was read from.
 
-    ``cols`` has shape ``(G, C/G, *F, N, *O)``; returns the padded input's gradient
+    ``cols`` has shape ``(N, C, *F, *O)``; returns the padded input's gradient
     ``(N, C, *padded_size)``. One strided slice-add per kernel tap: tap ``(u, v)`` touched the
     pixels ``u*d + i*s``, ``v*d + j*s``.
     """
-    nd = len(kernel_size)
-    g, cg = cols.shape[:2]
-    n = cols.shape[2 + nd]
-    # accumulate in (G, C/G, N, *S) so each slice-add walks the same order as cols
-    acc = np.zeros((g, cg, n) + tuple(padded_size), dtype=cols.dtype)
+    n, c = cols.shape[:2]
+    acc = np.zeros((n, c) + tuple(padded_size), dtype=cols.dtype)
     for tap in np.ndindex(*kernel_size):
         target = tuple(
             slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in zip(tap, dilation, stride, out_size)
         )
-        acc[(slice(None),) * 3 + target] += cols[(slice(None), slice(None)) + tap]
-    # (G, C/G, N, *S) -> (N, G, C/G, *S) -> (N, C, *S)
-    acc = np.moveaxis(acc, 2, 0)
-    return acc.reshape((n, g * cg) + tuple(padded_size))
+        acc[(slice(None), slice(None)) + target] += cols[(slice(None), slice(None)) + tap]
+    return acc

@@ -16,6 +16,7 @@ import numpy as np
 from . import _conv_checks as chk
 from ._conv_loops import conv2d_backward_naive, conv2d_naive, conv_transpose2d_naive
 from ._padding import pad2d, pad_spatial, pad_spatial_backward
+from ._shifted import conv2d_shifted, worth_it
 from ._windows import col2im, im2col
 
 __all__ = [
@@ -41,47 +42,46 @@ __all__ = [
 def _forward(x, w, b, stride, pads, dilation, groups, mode, out_size):
     n, k = x.shape[0], w.shape[0]
     xp = pad_spatial(x, pads, mode)
-    cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (G, C/G * F, N * O)
-    wmat = w.reshape(groups, k // groups, -1)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
-    y = np.matmul(wmat, cols)  # (G, K/G, N * O): one matrix product per group
-    # (G, K/G, N * O) -> (K, N, *O) is a view; moving K behind N and making it contiguous copies
-    y = np.ascontiguousarray(np.moveaxis(y.reshape((k, n) + out_size), 0, 1))
+    if len(out_size) == 2 and worth_it(w, stride):
+        y = conv2d_shifted(xp, w, groups, dilation, out_size)  # same numbers, a third of the copying
+    else:
+        cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (N, G, C/G * F, O)
+        wmat = w.reshape(groups, k // groups, -1)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
+        # one product per image and group, (K/G, C/G * F) @ (C/G * F, O), small enough to stay
+        # in cache; the result (N, G, K/G, O) is already (N, K, *O) in memory
+        y = np.matmul(wmat, cols).reshape((n, k) + out_size)
     if b is not None:
         y += b.reshape((1, k) + (1,) * len(out_size))
     return y
 
 
-def _spread(wmat, src, groups, cout_g, kernel, stride, dilation, in_size, full_size, n):
-    """Every input value ``src`` scatters ``value * kernel`` into the output it came from or goes
-    to: the transposed convolution, and a convolution's ``dx``.
+def _spread(wmat, src, kernel, stride, dilation, in_size, full_size):
+    """Every input value scatters ``value * kernel`` into the output positions its window
+    covers: the transposed convolution, and a convolution's ``dx``.
 
-    ``wmat`` is ``(G, Cin/G, Cout/G * prod(F))``, ``src`` is ``(G, Cin/G, N * prod(I))``.
+    ``wmat`` is ``(G, Cin/G, Cout/G * prod(F))``, ``src`` is ``(N, G, Cin/G, prod(I))``;
+    returns ``(N, Cout, *full_size)``.
     """
-    cols = np.matmul(wmat.transpose(0, 2, 1), src)  # (G, Cout/G * F, N * I)
-    cols = cols.reshape((groups, cout_g) + tuple(kernel) + (n,) + tuple(in_size))
-    return col2im(cols, full_size, kernel, stride, dilation, in_size)  # (N, Cout, *full)
-
-
-def _grouped(a, groups):
-    """(N, C, *S) -> (G, C/G, N * prod(S)): channels first so that each group is one matrix."""
-    n, c = a.shape[:2]
-    # moveaxis is a view; the reshape copies, because channels now come before the batch
-    return np.moveaxis(a, 1, 0).reshape(groups, c // groups, -1)
+    n, groups = src.shape[:2]
+    cols = np.matmul(wmat.transpose(0, 2, 1), src)  # (N, G, Cout/G * F, I)
+    cols = cols.reshape((n, -1) + tuple(kernel) + tuple(in_size))  # (N, Cout, *F, *I), a view
+    return col2im(cols, full_size, kernel, stride, dilation, in_size)
 
 
 def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     n, k = x.shape[0], w.shape[0]
     nd = len(out_size)
     xp = pad_spatial(x, pads, mode)
-    dyg = _grouped(dy, groups)  # (G, K/G, N * O)
+    dyg = dy.reshape(n, groups, k // groups, -1)  # (N, K, *O) -> (N, G, K/G, O)
     db = dy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
-    # dw: each weight met one pixel per output position, weighted by that position's dy
-    cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (G, C/G * F, N * O)
-    dw = np.matmul(dyg, cols.transpose(0, 2, 1)).reshape(w.shape)  # (G, K/G, C/G * F)
+    # dw: each weight met one pixel per output position, weighted by that position's dy;
+    # one product per image, (K/G, O) @ (O, C/G * F), then the sum over the batch
+    cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (N, G, C/G * F, O)
+    dw = np.matmul(dyg, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
     del cols
     # dx: each dy spreads back through the kernel onto the pixels it read (a transposed conv)
     wmat = w.reshape(groups, k // groups, -1)  # (G, K/G, C/G * F)
-    dxp = _spread(wmat, dyg, groups, x.shape[1] // groups, w.shape[2:], stride, dilation, out_size, xp.shape[2:], n)
+    dxp = _spread(wmat, dyg, w.shape[2:], stride, dilation, out_size, xp.shape[2:])
     dx = pad_spatial_backward(dxp, pads, mode)
     return dx, dw, db
 
@@ -343,9 +343,9 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
         out.append(full[-1] - 2 * p)
     dtype = chk.common_dtype(x, w, b)
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    n = x.shape[0]
     wmat = w.reshape(groups, c_in // groups, -1)  # (C_in, C_out/G, *F) -> (G, C_in/G, C_out/G * F)
-    y = _spread(wmat, _grouped(x, groups), groups, w.shape[1], w.shape[2:], stride, dilation, x.shape[2:], full, n)
+    xg = x.reshape(x.shape[0], groups, c_in // groups, -1)  # (N, C_in, *I) -> (N, G, C_in/G, I)
+    y = _spread(wmat, xg, w.shape[2:], stride, dilation, x.shape[2:], full)
     y = pad_spatial_backward(y, pads, "zeros")  # crop: padding removes rows and columns here
     if b is not None:
         y += b.astype(dtype, copy=False).reshape((1, cout) + (1,) * nd)
