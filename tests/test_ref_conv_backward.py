@@ -215,3 +215,23 @@ def test_backward_does_not_modify_arguments():
         conv2d_backward_naive(dy, x, w, padding=1, groups=2, padding_mode=mode)
     for a, c in zip((dy, x, w), copies):
         np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    "c, k, groups, kernel, padding, dilation, mode",
+    [
+        (8, 16, 1, (3, 3), 1, 1, "zeros"),
+        (6, 12, 1, (2, 3), (0, 2), (2, 1), "reflect"),
+        (8, 32, 2, (3, 2), (1, 0), (1, 2), "zeros"),
+        (4, 33, 1, (2, 1), 1, 1, "replicate"),
+    ],
+)
+def test_stride_one_dx_through_the_flipped_kernel_path(c, k, groups, kernel, padding, dilation, mode):
+    # enough kernels x kernel columns that dx is computed as a forward conv with the flipped kernel
+    from coursecnn.ref._shifted import worth_it
+
+    rng = np.random.default_rng(c * k)
+    x, w = rng.normal(size=(2, c, 7, 8)), rng.normal(size=(k, c // groups) + kernel)
+    assert worth_it(np.empty((c, k // groups) + kernel), (1, 1))
+    case = (x, w, None, 1, (padding,) * 2 if isinstance(padding, int) else padding, dilation, groups, mode)
+    check_against_torch(2, case, seed=c + k)

@@ -68,6 +68,17 @@ def _spread(wmat, src, kernel, stride, dilation, in_size, full_size):
     return col2im(cols, full_size, kernel, stride, dilation, in_size)
 
 
+def _flipped_kernel(w, groups):
+    """(K, C/G, *F) -> (C, K/G, *F) with every kernel turned by 180 degrees: the kernel of the
+    convolution that carries dy back to dx."""
+    k, cg = w.shape[:2]
+    nd = w.ndim - 2
+    g = w.reshape((groups, k // groups, cg) + w.shape[2:])  # (G, K/G, C/G, *F), a view
+    g = g.transpose((0, 2, 1) + tuple(range(3, 3 + nd)))  # (G, C/G, K/G, *F), a view
+    g = g[(Ellipsis,) + (slice(None, None, -1),) * nd]  # flipped along every spatial axis
+    return g.reshape((groups * cg, k // groups) + w.shape[2:])
+
+
 def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     n, k = x.shape[0], w.shape[0]
     nd = len(out_size)
@@ -80,8 +91,15 @@ def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     dw = np.matmul(dyg, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
     del cols
     # dx: each dy spreads back through the kernel onto the pixels it read (a transposed conv)
-    wmat = w.reshape(groups, k // groups, -1)  # (G, K/G, C/G * F)
-    dxp = _spread(wmat, dyg, w.shape[2:], stride, dilation, out_size, xp.shape[2:])
+    flipped = _flipped_kernel(w, groups)  # (C, K/G, *F)
+    if nd == 2 and worth_it(flipped, stride):
+        # with stride 1 that is the full convolution of dy with the flipped kernel, channels
+        # swapped: pad dy by d(F - 1) so every pixel sees every tap, and reuse the forward path
+        full = tuple(d * (f - 1) for d, f in zip(dilation, w.shape[2:]))
+        dxp = _forward(dy, flipped, None, stride, full, dilation, groups, "zeros", xp.shape[2:])
+    else:
+        wmat = w.reshape(groups, k // groups, -1)  # (G, K/G, C/G * F)
+        dxp = _spread(wmat, dyg, w.shape[2:], stride, dilation, out_size, xp.shape[2:])
     dx = pad_spatial_backward(dxp, pads, mode)
     return dx, dw, db
 
