@@ -9,14 +9,16 @@ JB     := $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --t
 install:
 	@bash tools/install.sh
 
-# Student edition (no solutions). Fails on any warning or failing cell.
+# Student edition (no solutions): book/ copied to _build/edition/book with every solution replaced
+# by a stub and the hidden tests removed (`coursecnn edition student`). Fails on any warning or failing cell.
 book: install
-	$(JB) --all -W -n --keep-going
+	$(PY) -m coursecnn edition student --out $(BUILD)/edition
+	$(VENV)/bin/jupyter-book build $(BUILD)/edition/book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) --all -W -n --keep-going
 	@echo "The book is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
-# Instructor edition: the same book with the exercise solutions shown.
+# Instructor edition: the sources as they are, exercise solutions shown.
 book-instructor: install
-	COURSECNN_EDITION=instructor $(JB) --all -W -n --keep-going
+	$(JB) --all -W -n --keep-going
 	@echo "The instructor edition is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
 unit: install
