@@ -42,8 +42,6 @@ class ArithmeticExplorer(W.VBox):
             "transposed": W.Checkbox(description="transposed", value=bool(transposed)),
         }
         self._step_w = W.IntSlider(description="window", min=0, max=0, layout=W.Layout(width="300px"))
-        self._play = W.Play(interval=700, min=0, max=0)
-        W.jslink((self._play, "value"), (self._step_w, "value"))
         prev_b, next_b = W.Button(description="\u25c0", layout=W.Layout(width="40px")), W.Button(description="\u25b6", layout=W.Layout(width="40px"))
         prev_b.on_click(lambda _: self.previous_step())
         next_b.on_click(lambda _: self.next_step())
@@ -55,7 +53,7 @@ class ArithmeticExplorer(W.VBox):
         super().__init__(children=[
             W.HBox([self._w["input_size"], self._w["kernel_size"], self._w["padding"]]),
             W.HBox([self._w["stride"], self._w["dilation"], self._w["transposed"]]),
-            W.HBox([self._play, prev_b, next_b, self._step_w]),
+            W.HBox([prev_b, next_b, self._step_w]),
             self._picture, self._text,
         ])
         self._update(reset=True)
@@ -133,7 +131,7 @@ class ArithmeticExplorer(W.VBox):
         total = (self._size or 1) ** 2 - 1
         self._busy = True
         try:
-            self._step_w.max = self._play.max = total
+            self._step_w.max = total
             if reset:
                 self._step_w.value = 0
         finally:

@@ -89,8 +89,8 @@ class KernelExplorer(W.VBox):
         self._image_w = W.Dropdown(description="Input", options=self._image_options(), layout=W.Layout(width="300px"))
         self._preset_w = W.Dropdown(description="Preset", options=[(EDITED, EDITED)] + [(KERNEL_LABELS[k], k) for k in KERNELS],
                                     layout=W.Layout(width="330px"))
-        self._size_w = W.ToggleButtons(description="Kernel", options=[("3\u00d73", 3), ("5\u00d75", 5)], value=size,
-                                       style={"button_width": "50px"})
+        self._size_w = W.Dropdown(description="Kernel", options=[("3\u00d73", 3), ("5\u00d75", 5)], value=size,
+                                  layout=W.Layout(width="160px"))
         self._pad_w = W.IntSlider(description="Padding", min=0, max=2, value=0, layout=W.Layout(width="260px"))
         self._row_w = W.IntSlider(description="Output row", min=0, max=0, layout=W.Layout(width="300px"))
         self._col_w = W.IntSlider(description="Output col", min=0, max=0, layout=W.Layout(width="300px"))
@@ -110,8 +110,8 @@ class KernelExplorer(W.VBox):
         super().__init__(children=[
             W.HBox([self._image_w, self._preset_w]),
             W.HBox([self._size_w, self._pad_w]),
-            W.HBox([self._picture, W.VBox([W.HTML("<b>Kernel</b> (type any entry)"), self._grid_w])],
-                   layout=W.Layout(align_items="center")),
+            W.HBox([W.VBox([W.HTML("<b>Kernel</b> (type any entry)"), self._grid_w]), self._picture],
+                   layout=W.Layout(align_items="center", flex_flow="row wrap")),
             W.HBox([self._row_w, self._col_w]),
             self._text,
         ])
@@ -246,13 +246,13 @@ class KernelExplorer(W.VBox):
         for i in range(f):
             row = []
             for j in range(f):
-                box = W.FloatText(value=float(self._kernel[i, j]), layout=W.Layout(width="62px"))
+                box = W.FloatText(value=float(self._kernel[i, j]), layout=W.Layout(width="58px"))
                 box.observe(lambda ch, i=i, j=j: self._ui(lambda: self.set_entry(i, j, ch["new"])), "value")
                 row.append(box)
                 boxes.append(box)
             self._entries.append(row)
         self._grid_w.children = boxes
-        self._grid_w.layout.grid_template_columns = f"repeat({f}, 64px)"
+        self._grid_w.layout.grid_template_columns = f"repeat({f}, 60px)"
 
     def _update(self):
         x, k, p = self._image, self._kernel, self._padding
@@ -294,7 +294,7 @@ class KernelExplorer(W.VBox):
         from matplotlib.patches import Rectangle
 
         x, k, p, out = self._image, self._kernel, self._padding, self._output
-        fig = Figure(figsize=(6.4, 2.6), dpi=80)
+        fig = Figure(figsize=(5.4, 2.5), dpi=80)
         axes = fig.subplots(1, 2)
         small = max(x.shape) <= 12
         padded = np.pad(x, p)
