@@ -10,8 +10,9 @@ out the same way:
   operation this is the convolution of ``dY`` with the flipped kernel;
 - ``db = dY`` summed over the batch and every position.
 
-The backward uses only differentiable tensor operations on the saved inputs, so a second
-derivative (``create_graph=True``) works too.
+The forward keeps the columns for ``dW``. The backward uses only differentiable tensor
+operations, and rebuilds the columns from the input when a second derivative is asked for
+(``create_graph=True``), so that works too.
 """
 
 import torch
@@ -23,21 +24,26 @@ from ._tensors import as_tensor, bias, channels_match, groups_value, non_negativ
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "Conv1d", "Conv2d", "ConvTranspose2d"]
 
 
+def _im2col(x, kernel, stride, padding, dilation, groups):
+    """Every receptive field of ``x`` as a column, split per group: ``(N, G, C/G * Fh * Fw, L)``.
+    Channels of one group are contiguous, and so are their rows in the columns."""
+    cols = F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)  # (N, C*Fh*Fw, L)
+    return cols.view(x.shape[0], groups, -1, cols.shape[-1])
+
+
 def _conv2d_forward(x, w, b, stride, padding, dilation, groups):
     n, c, h, wd = x.shape
     k, cg, fh, fw = w.shape
-    cols = F.unfold(x, (fh, fw), dilation=dilation, padding=padding, stride=stride)  # (N, C*Fh*Fw, L)
-    # Channels of one group are contiguous, so are their rows in cols: split both per group.
-    cols = cols.view(n, groups, cg * fh * fw, -1)
+    cols = _im2col(x, (fh, fw), stride, padding, dilation, groups)
     wm = w.reshape(groups, k // groups, cg * fh * fw)
     y = wm @ cols  # (G, K/G, P) @ (N, G, P, L) -> (N, G, K/G, L)
     out_h = (h + 2 * padding[0] - dilation[0] * (fh - 1) - 1) // stride[0] + 1
     out_w = (wd + 2 * padding[1] - dilation[1] * (fw - 1) - 1) // stride[1] + 1
     y = y.reshape(n, k, out_h, out_w)
-    return y if b is None else y + b.view(1, k, 1, 1)
+    return (y if b is None else y + b.view(1, k, 1, 1)), cols
 
 
-def _conv2d_backward(dy, x, w, stride, padding, dilation, groups, needs):
+def _conv2d_backward(dy, x, w, cols, stride, padding, dilation, groups, needs):
     n, c, h, wd = x.shape
     k, cg, fh, fw = w.shape
     dyc = dy.reshape(n, groups, k // groups, -1)  # (N, G, K/G, L): dY laid out like Y
@@ -47,8 +53,6 @@ def _conv2d_backward(dy, x, w, stride, padding, dilation, groups, needs):
         dcols = (wm.transpose(1, 2) @ dyc).reshape(n, c * fh * fw, -1)  # W^T dY, per group
         dx = F.fold(dcols, (h, wd), (fh, fw), dilation=dilation, padding=padding, stride=stride)
     if needs[1]:
-        cols = F.unfold(x, (fh, fw), dilation=dilation, padding=padding, stride=stride)
-        cols = cols.view(n, groups, cg * fh * fw, -1)
         dw = (dyc @ cols.transpose(2, 3)).sum(0).reshape(k, cg, fh, fw)  # dY X_cols^T, summed over N
     if needs[2]:
         db = dy.sum((0, 2, 3))
@@ -60,14 +64,19 @@ class Conv2dFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        ctx.save_for_backward(x, w)
+        y, cols = _conv2d_forward(x, w, b, stride, padding, dilation, groups)
+        ctx.save_for_backward(x, w, cols)  # the columns again serve dW = dY X_cols^T
         ctx.conf = (stride, padding, dilation, groups)
-        return _conv2d_forward(x, w, b, stride, padding, dilation, groups)
+        return y
 
     @staticmethod
     def backward(ctx, dy):
-        x, w = ctx.saved_tensors
-        dx, dw, db = _conv2d_backward(dy, x, w, *ctx.conf, ctx.needs_input_grad[:3])
+        x, w, cols = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            # create_graph=True (a second derivative): rebuild the columns from x so that the
+            # graph of this backward reaches x; the saved ones are cut off from it
+            cols = _im2col(x, w.shape[2:], *ctx.conf)
+        dx, dw, db = _conv2d_backward(dy, x, w, cols, *ctx.conf, ctx.needs_input_grad[:3])
         return dx, dw, db, None, None, None, None
 
 

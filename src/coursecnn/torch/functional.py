@@ -37,7 +37,7 @@ class LinearFunction(torch.autograd.Function):
 class ReLUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        mask = x > 0
+        mask = (x > 0).to(x.dtype)  # 1 where the input was positive; a float mask multiplies fastest
         ctx.save_for_backward(mask)
         return x.clamp_min(0)  # NaN stays NaN, as in torch.relu
 
