@@ -317,3 +317,21 @@ def test_docstring_examples_hold():
     for module in (editions, course):
         result = doctest.testmod(module)
         assert result.attempted >= 1 and result.failed == 0, module.__name__
+
+
+def test_a_cell_that_needs_an_exercise_stops_the_student_edition(project):
+    from coursecnn.editions import check_independent
+
+    uses = notebook(SOLUTION, TEST, code("%matplotlib inline\nprint(relu(-3.0))"))
+    with pytest.raises(ExerciseFormatError, match=r"cell 2: uses 'relu', which only the exercise solution in cell 0"):
+        check_independent(uses, "ch.ipynb")
+    # defined outside the exercise too (before or after it): no problem
+    check_independent(notebook(code("relu = abs"), SOLUTION, TEST, code("print(relu(-3.0))")))
+    check_independent(notebook(SOLUTION, TEST, code("from math import fabs as relu"), code("print(relu(-3.0))")))
+    # the solution cell's own helpers and the tests' use of them are fine
+    check_independent(notebook(code("import numpy as np"), SOLUTION, TEST, code("print(np.pi)")))
+    with pytest.raises(ExerciseFormatError, match="uses 'np'"):  # imported only by the solution cell
+        check_independent(notebook(SOLUTION, TEST, code("print(np.pi)")))
+    (project / "book" / "chapters" / "alpha.ipynb").write_text(json.dumps(uses))
+    with pytest.raises(ExerciseFormatError, match=r"^book/chapters/alpha.ipynb, cell 2: uses 'relu'"):
+        build_edition("student", project / "_build" / "edition", root=project)

@@ -26,7 +26,7 @@ from pathlib import Path
 __all__ = [
     "CODE_STUB", "TEXT_STUB", "SKIP_TAG", "ExerciseFormatError",
     "nbgrader_meta", "is_exercise_cell", "has_exercises", "clear_solutions", "remove_hidden_tests",
-    "student_notebook", "build_edition", "find_root",
+    "student_notebook", "check_independent", "build_edition", "find_root",
 ]
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -179,6 +179,85 @@ def student_notebook(nb, skip_execution=False, name="notebook"):
     return new
 
 
+def _parse(text):
+    """The cell's code as an ``ast`` module (IPython magics and shell lines dropped), or None."""
+    import ast
+
+    lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith(("%", "!"))]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:
+        return None
+
+
+def _top_level_names(tree):
+    """Names a cell binds at top level: functions, classes, imports and assignments."""
+    import ast
+
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    names.add(sub.id)
+    return names
+
+
+def check_independent(nb, name="notebook"):
+    """check_independent(nb, name="notebook") -> None
+
+    Check that no cell outside the exercises uses a name that only an exercise's solution cell
+    defines: the student edition skips the exercise cells, so such a cell would fail there.
+
+    Args:
+        nb (dict): the source notebook.
+        name (str): how errors name the notebook. Default: ``"notebook"``.
+
+    Returns:
+        None. Raises ``ExerciseFormatError`` naming the cell and the name.
+
+    Example::
+
+        >>> nb = {"cells": [
+        ...     {"cell_type": "code", "metadata": {"nbgrader": {"solution": True}}, "source": "def f(x):\\n    return x"},
+        ...     {"cell_type": "code", "metadata": {}, "source": "print(f(2))"}]}
+        >>> check_independent(nb, "ch.ipynb")
+        Traceback (most recent call last):
+        coursecnn.editions.ExerciseFormatError: ch.ipynb, cell 1: uses 'f', which only the exercise solution in cell 0 defines; the student edition does not run exercise cells, so this cell would fail there (move it into the exercise or define 'f' outside it)
+    """
+    import ast
+
+    from_solution, defined = {}, set()
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        tree = _parse(source_text(cell))
+        if tree is None:
+            continue
+        meta = nbgrader_meta(cell)
+        if meta.get("solution"):
+            for n in _top_level_names(tree) - defined:
+                from_solution.setdefault(n, i)
+            continue
+        if is_exercise_cell(cell):
+            continue
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        for n in sorted(used & set(from_solution)):
+            raise ExerciseFormatError(
+                f"{name}, cell {i}: uses {n!r}, which only the exercise solution in cell {from_solution[n]} "
+                "defines; the student edition does not run exercise cells, so this cell would fail there "
+                f"(move it into the exercise or define {n!r} outside it)"
+            )
+        bound = _top_level_names(tree)
+        defined |= bound
+        for n in bound:
+            from_solution.pop(n, None)
+
+
 def read_notebook(path):
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
@@ -274,5 +353,6 @@ def build_edition(kind, out, root=None):
             nb = read_notebook(path)
             if has_exercises(nb):
                 rel = path.relative_to(out)
+                check_independent(nb, name=str(rel))
                 write_notebook(student_notebook(nb, skip_execution=True, name=str(rel)), path)
     return book
