@@ -288,6 +288,9 @@ def test_cli_errors_are_one_line_and_exit_1(project, tmp_path, capsys):
     assert cli.main(["--root", str(project), "course", "build", str(tmp_path / "c")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("coursecnn: error: book/chapters/gamma.ipynb, cell 0 (grade_id 'g'): ")
+    (project / "book" / "chapters" / "gamma.ipynb").write_text(json.dumps(notebook(SOLUTION, TEST, code("relu(1)"))))
+    assert cli.main(["--root", str(project), "course", "check"]) == 1
+    assert "gamma.ipynb, cell 2: uses 'relu'" in capsys.readouterr().err
     assert cli.main(["--root", str(tmp_path), "course", "check"]) == 1
     assert "cannot find the coursecnn project" in capsys.readouterr().err
 

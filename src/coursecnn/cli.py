@@ -59,15 +59,16 @@ def _parser():
                        help="seconds one cell may run when autograding (default: 30)")
     build.add_argument("--course-id", default="coursecnn", help="nbgrader course id (default: coursecnn)")
     check = co_sub.add_parser("check", help="validate the exercise cells and list them",
-                              description="Validate every exercise cell as `course build` does and list the "
-                              "exercises with their points; write nothing.")
+                              description="Validate every exercise cell as `course build` does, check that "
+                              "no other cell needs a name only a solution defines (the student edition would "
+                              "fail), and list the exercises with their points; write nothing.")
     check.add_argument("--chapters", nargs="+", metavar="CHAPTER", help=chapters_help)
     return p, co
 
 
 def main(argv=None):
     """Run the command line; returns the exit status (0 on success)."""
-    from .editions import ExerciseFormatError, build_edition, find_root
+    from .editions import ExerciseFormatError, build_edition, check_independent, find_root
 
     parser, course_parser = _parser()
     args = parser.parse_args(argv)
@@ -99,6 +100,7 @@ def main(argv=None):
             for name, path in notebooks.items():
                 nb = read_notebook(path)
                 validate_notebook(nb, name=display_path(path, root))
+                check_independent(nb, name=display_path(path, root))
                 rows = exercises(nb)
                 total = sum(r[3] for r in rows)
                 print(f"{name}: {len(rows)} nbgrader cells, {total:g} points")
