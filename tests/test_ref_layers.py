@@ -1,7 +1,5 @@
 """coursecnn.ref.layers: backward passes vs finite differences, parity with torch.nn, errors."""
 
-import importlib
-
 import numpy as np
 import pytest
 import torch
@@ -24,19 +22,6 @@ from coursecnn.ref.layers import (
     Tanh,
 )
 
-
-def _have(module, *names):
-    mod = importlib.import_module(f"coursecnn.ref.{module}")
-    return all(hasattr(mod, n) for n in names)
-
-
-needs_conv = pytest.mark.skipif(
-    not _have("conv", "conv2d", "conv2d_backward"), reason="coursecnn.ref.conv2d has not landed yet"
-)
-needs_pool = pytest.mark.skipif(
-    not _have("pool", "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"),
-    reason="coursecnn.ref pooling has not landed yet",
-)
 
 RNG = np.random.default_rng(1234)
 
@@ -110,7 +95,6 @@ def test_dropout_gradients_use_the_forward_mask():
     assert relative_error(dx, num) < 1e-7
 
 
-@needs_conv
 @pytest.mark.parametrize(
     "kwargs",
     [dict(), dict(stride=2, padding=1), dict(dilation=2, padding=(1, 2)), dict(groups=2, bias=False)],
@@ -121,7 +105,6 @@ def test_conv2d_gradients(kwargs):
     check_layer_gradients(layer, RNG.standard_normal((2, 4, 5, 6)))
 
 
-@needs_pool
 @pytest.mark.parametrize("cls", [MaxPool2d, AvgPool2d])
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)], ids=str)
 def test_pool_gradients(cls, kwargs):
@@ -203,7 +186,6 @@ def test_linear_matches_torch():
     _torch_parity(layer, torch.nn.Linear(7, 4).double(), RNG.standard_normal((3, 7)))
 
 
-@needs_conv
 @pytest.mark.parametrize(
     "kwargs", [dict(), dict(stride=2, padding=1, dilation=(1, 2)), dict(groups=3, stride=(1, 2))], ids=str
 )
@@ -213,7 +195,6 @@ def test_conv2d_matches_torch(kwargs):
     _torch_parity(layer, module, RNG.standard_normal((2, 3, 7, 8)))
 
 
-@needs_pool
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)], ids=str)
 def test_pools_match_torch(kwargs):
     x = RNG.standard_normal((2, 3, 7, 6))
@@ -421,7 +402,6 @@ def test_backward_shape_errors():
         relu.backward(np.ones((2, 3)))
 
 
-@needs_conv
 def test_conv2d_channel_mismatch_names_both_counts():
     with pytest.raises(ValueError, match=r"3.*4|4.*3"):
         Conv2d(3, 4, 3).forward(np.ones((1, 4, 8, 8)))
