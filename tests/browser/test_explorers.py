@@ -114,6 +114,17 @@ def test_kernel_explorer_equals_ref(page):
     out = np.array(api(page, "kernel", "output()"))
     assert out.shape == (64, 64)
     np.testing.assert_allclose(out, conv_ref(x, KERNELS["gaussian_blur_5x5"], padding=2), atol=1e-6)
+    # written as in the lecture, 1/256 x [[1, 4, 6, ...]]: a typed 100 in the centre means 100/256
+    assert root.locator(".ccnn-scaled").inner_text().startswith("1/256")
+    centre = root.locator("input[data-row='2'][data-col='2']")
+    assert centre.input_value() == "36"
+    centre.fill("100")
+    k = np.array(KERNELS["gaussian_blur_5x5"])
+    k[2, 2] = 100 / 256
+    np.testing.assert_allclose(api(page, "kernel", "kernel()"), k, atol=1e-15)
+    np.testing.assert_allclose(api(page, "kernel", "output()"), conv_ref(x, k, padding=2), atol=1e-6)
+    assert api(page, "kernel", "dotProduct()").startswith("output[32, 32] = 1/256 · (1·")
+    shoot(page, "kernel", "kernel_gaussian")
 
     # a digit: MNIST's bytes / 255
     root.locator("select[name=image]").select_option("digit_3")

@@ -94,18 +94,17 @@
     return t === "-0" ? "0" : t;
   }
 
-  // Kernel entries as a person writes them: a blur as k/9 or k/256 (the lecture's 1/256 x [...]),
-  // everything else as decimals. One denominator for the whole kernel keeps the table readable.
-  function entryFormatter(k) {
+  // A blur is written as the lecture writes it, 1/256 x [[1, 4, 6, ...]]: the common denominator
+  // of the kernel's entries when that is 9, 16 or 256 (halves and quarters read fine as decimals).
+  function denominator(k) {
     var dens = [1, 2, 4, 8, 9, 16, 256];
     for (var q = 0; q < dens.length; q++) {
       var d = dens[q], whole = k.every(function (row) {
         return row.every(function (v) { return Math.abs(v * d - Math.round(v * d)) < 1e-9; });
       });
-      if (whole && d > 8) return function (v) { return v === 0 ? "0" : Math.round(v * d) + "/" + d; };
-      if (whole) break;
+      if (whole) return d > 8 ? d : 1;
     }
-    return function (v) { return fmt(v, 4); };
+    return 1;
   }
 
   function parseEntry(text) {
@@ -231,7 +230,7 @@
 
   function kernelExplorer(root, cfg) {
     var st = {
-      image: cfg.image, preset: cfg.kernel, size: cfg.size, padding: cfg.padding || 0,
+      image: cfg.image, preset: cfg.kernel, size: cfg.size, padding: cfg.padding || 0, scale: 1,
       kernel: null, sel: null, message: "",
     };
     var images = cfg.images, kernels = cfg.kernels;
@@ -273,19 +272,20 @@
     function buildKernelTable() {
       kernelBox.innerHTML = "";
       cells = [];
-      var table = h("table", { class: "ccnn-ktable ccnn-k" + st.size }), fmtEntry = entryFormatter(st.kernel);
+      var table = h("table", { class: "ccnn-ktable ccnn-k" + st.size });
+      st.scale = denominator(st.kernel);
       for (var i = 0; i < st.size; i++) {
         var tr = h("tr");
         cells.push([]);
         for (var j = 0; j < st.size; j++) {
           (function (i, j) {
             var inp = h("input", { type: "text", inputmode: "decimal", "data-row": i, "data-col": j, "aria-label": "kernel[" + i + ", " + j + "]" });
-            inp.value = fmtEntry(st.kernel[i][j]);
+            inp.value = fmt(st.kernel[i][j] * st.scale, 4);
             inp.addEventListener("input", function () {
               var v = parseEntry(inp.value);
               inp.classList.toggle("ccnn-bad", !isFinite(v));
               if (!isFinite(v)) return;
-              st.kernel[i][j] = v; st.preset = "custom"; update();
+              st.kernel[i][j] = v / st.scale; st.preset = "custom"; update();
             });
             cells[i].push(inp);
             tr.appendChild(h("td", {}, [inp]));
@@ -293,7 +293,7 @@
         }
         table.appendChild(tr);
       }
-      kernelBox.appendChild(table);
+      kernelBox.appendChild(st.scale === 1 ? table : h("div", { class: "ccnn-scaled" }, [h("span", { text: "1/" + st.scale + " \u00d7" }), table]));
     }
 
     function setPreset(name) {
@@ -336,10 +336,11 @@
       outCap.textContent = "output " + oH + "\u00d7" + oW + (olh[0] < 0 ? " (red > 0 > blue)" : "");
       var terms = [];
       for (var u = 0; u < F; u++)
-        for (var v = 0; v < F; v++) terms.push(fmt(st.kernel[u][v], 4) + "\u00b7" + fmt(pixel(x, r - p + u, c - p + v), 3));
+        for (var v = 0; v < F; v++) terms.push(fmt(st.kernel[u][v] * st.scale, 4) + "\u00b7" + fmt(pixel(x, r - p + u, c - p + v), 3));
       dot.innerHTML = "";
       dot.appendChild(h("span", { class: "ccnn-lhs", text: "output[" + r + ", " + c + "] = " }));
-      dot.appendChild(document.createTextNode(terms.join(" + ") + " = "));
+      var sum = terms.join(" + ");
+      dot.appendChild(document.createTextNode((st.scale === 1 ? sum : "1/" + st.scale + " \u00b7 (" + sum + ")") + " = "));
       dot.appendChild(h("b", { text: fmt(output[r][c], 4) }));
     }
 
