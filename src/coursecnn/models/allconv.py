@@ -22,7 +22,8 @@ class AllConvNet(nn.Module):
 
     There is no fully connected layer: the last 1x1 convolution gives one map per class and
     the network averages each map (that average has no weights). With the default ``width=16``
-    it has 25,946 parameters and trains on MNIST on a laptop CPU in seconds.
+    it has 25,946 parameters; two epochs over the 8,000 bundled training digits (batches of 64,
+    Adam at lr 3e-3) took 10-25 s on one busy CPU core and reached about 91% test accuracy.
 
     Args:
         num_classes (int): number of classes. Default: ``10``.
