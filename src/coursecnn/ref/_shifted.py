@@ -31,18 +31,23 @@ def conv2d_shifted(xp, w, groups, dilation, out_size):
     # Each image-channel as one row of H_p W_p pixels; kernel column v reads it from v*d_w on.
     # The last (F_w - 1) d_w pixels never start a valid window, so the rows stop short.
     length = hp * wp - (fw - 1) * dw
-    cols = as_strided(xp, shape=(n, c, fw, length), strides=xp.strides[:2] + (dw * isz, isz), writeable=False)
-    # (N, C, F_w, L) -> (N, G, C/G F_w, L): the only copy of the input, F_w times its size
-    cols = cols.reshape(n, groups, cg * fw, length)
+    cols = as_strided(
+        xp, shape=(c, fw, n, length), strides=(xp.strides[1], dw * isz, xp.strides[0], isz), writeable=False
+    )
+    # (C, F_w, N, L) -> (G, C/G F_w, N L): the only copy of the input, F_w times its size. All
+    # images side by side make one wide matrix: one large product is faster than N small ones.
+    cols = cols.reshape(groups, cg * fw, n * length)
     # (K, C/G, F_h, F_w) -> (G, F_h K/G, C/G F_w): kernel rows stacked, one product serves all
     a = w.reshape(groups, kg, cg, fh, fw).transpose(0, 3, 1, 2, 4).reshape(groups, fh * kg, cg * fw)
-    z = np.matmul(a, cols).reshape(n, groups, fh, kg, length)  # kernel row u's sums at pixel r
+    z = np.matmul(a, cols).reshape(groups, fh, kg, n * length)  # kernel row u's sums at pixel r
     # y_long[.., r] = sum_u z[.., u, .., r + u d_h W_p]: kernel row u reads u*d_h rows further down
-    span = length - (fh - 1) * dh * wp
-    y_long = z[:, :, 0, :, :span] + z[:, :, 1, :, dh * wp : dh * wp + span]  # (N, G, K/G, span)
+    span = n * length - (fh - 1) * dh * wp
+    y_long = z[:, 0, :, :span] + z[:, 1, :, dh * wp : dh * wp + span]  # (G, K/G, span)
     for u in range(2, fh):
-        y_long += z[:, :, u, :, u * dh * wp : u * dh * wp + span]
-    y_long = y_long.reshape(n, k, span)  # a view: the sum is a new contiguous array
-    # output (n, k, i, j) is pixel r = i W_p + j of row (n, k); pick those, skipping the garbage
-    y = as_strided(y_long, shape=(n, k, ho, wo), strides=y_long.strides[:2] + (wp * isz, isz), writeable=False)
+        y_long += z[:, u, :, u * dh * wp : u * dh * wp + span]
+    y_long = y_long.reshape(k, span)  # a view: the sum is a new contiguous array
+    # output (n, k, i, j) is pixel r = n L + i W_p + j of row k; pick those, skipping the garbage
+    y = as_strided(
+        y_long, shape=(n, k, ho, wo), strides=(length * isz, y_long.strides[0], wp * isz, isz), writeable=False
+    )
     return y.copy()  # always a copy: the view is read-only, and may happen to be contiguous
