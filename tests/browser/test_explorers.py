@@ -170,6 +170,12 @@ def test_arithmetic_explorer_says_when_the_stride_does_not_fit(page):
     root.locator("button[title='next window']").click()
     root.locator("button[title='next window']").click()
     assert api(page, "arithmetic", "state()")["step"] == 2
+    play = root.locator("button[title='animate the windows']")
+    play.click()  # steps every 0.6 s, wrapping around the 4 windows
+    page.wait_for_function(
+        "() => document.querySelector('.ccnn-explorer[data-kind=arithmetic]').ccnn.state().step !== 2", timeout=5000)
+    play.click()
+    assert play.inner_text() == "▶ play"
     shoot(page, "arithmetic", "arithmetic_does_not_fit")
 
 
@@ -267,3 +273,33 @@ def test_inline_copy_works_outside_the_book(browser, tmp_path):
     finally:
         context.close()
         server.shutdown()
+
+
+def test_component_arithmetic_equals_ref_on_random_cases(page):
+    """The component's own conv2d, pool2d and size rule against ref/arith, many cases at once."""
+    rng = np.random.default_rng(5)
+    cases = []
+    for _ in range(40):
+        h, w, f = int(rng.integers(3, 9)), int(rng.integers(3, 9)), int(rng.integers(1, 4))
+        s, p, d = int(rng.integers(1, 4)), int(rng.integers(0, 3)), int(rng.integers(1, 3))
+        if d * (f - 1) + 1 > min(h, w) + 2 * p:
+            continue
+        cases.append({"x": rng.normal(size=(h, w)).round(3).tolist(), "k": rng.normal(size=(f, f)).round(3).tolist(),
+                      "s": s, "p": p, "d": d})
+    got = page.evaluate("cs => cs.map(c => window.coursecnnExplorers.conv2d(c.x, c.k, c.s, c.p, c.d))", cases)
+    assert len(cases) > 20
+    for c, out in zip(cases, got):
+        want = ref.conv2d(np.array(c["x"])[None, None], np.array(c["k"])[None, None], stride=c["s"], padding=c["p"],
+                          dilation=c["d"])[0, 0]
+        np.testing.assert_allclose(np.array(out).reshape(want.shape), want, atol=1e-9, err_msg=str(c))
+    grid = [(n, f, s, p, d) for n in range(1, 13) for f in range(1, 6) for s in range(1, 4) for p in range(3) for d in (1, 2)]
+    sizes = page.evaluate("g => g.map(([n, f, s, p, d]) => window.coursecnnExplorers.outSize(n, f, s, p, d))", grid)
+    for (n, f, s, p, d), o in zip(grid, sizes):
+        try:
+            want = arith.conv_output_size(n, f, stride=s, padding=p, dilation=d)
+            assert o["fits"] and o["size"] == want, (n, f, s, p, d)
+        except ValueError as err:
+            assert not o["fits"], (n, f, s, p, d)
+            if "doesn't fit" in str(err):
+                assert o["size"] == arith.conv_output_size(n, f, stride=s, padding=p, dilation=d, strict=False)
+                assert f"{o['exact']:.2f}" in str(err)
