@@ -64,3 +64,12 @@ def test_lenet5_coursecnn_trains():
         opt.step()
         first = loss.item() if first is None else first
     assert loss.item() < 0.5 * first
+
+
+def test_summary_is_the_same_for_both_impls():
+    from coursecnn.models import summary
+
+    for cls, shape in ((LeNet5, (1, 32, 32)), (LectureCNN, (1, 28, 28))):
+        a, b = summary(cls(), shape), summary(cls(impl="coursecnn"), shape)
+        assert a.rows == b.rows and a.total_params == b.total_params
+        assert b.total_mult_adds > 0
