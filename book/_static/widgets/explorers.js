@@ -478,7 +478,7 @@
       svg.appendChild(s("rect", { x: c0 * C, y: r0 * C + 19, width: span * C, height: span * C, class: "ccnn-window" }));
       svg.appendChild(s("text", { x: 0, y: 12, class: "ccnn-svgtext", text: st.transposed ? "stretched, padded input " + G + "\u00d7" + G : "padded input " + G + "\u00d7" + G }));
       var ox = G * C + gap;
-      svg.appendChild(s("text", { x: G * C + 8, y: 20 + Math.min(G * C, O * oC) / 2 + 5, class: "ccnn-svgtext", text: "\u2192" }));
+      svg.appendChild(s("text", { x: G * C + 12, y: 20 + Math.min(G * C, O * oC) / 2 + 8, class: "ccnn-arrow", text: "\u2192" }));
       svg.appendChild(s("text", { x: ox, y: 12, class: "ccnn-svgtext", text: "output " + O + "\u00d7" + O }));
       for (var a = 0; a < O; a++)
         for (var b = 0; b < O; b++) {

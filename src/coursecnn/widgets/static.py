@@ -26,7 +26,7 @@ def _building_book():
             parent = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
     except OSError:
         return False
-    return "jupyter-book" in parent or "sphinx-build" in parent
+    return any(name in parent for name in ("jupyter-book", "sphinx-build", "/jb build", "jb build"))
 
 
 def explorer_assets():
