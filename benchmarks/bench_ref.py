@@ -153,7 +153,12 @@ def machine():
     except (OSError, StopIteration):
         pass
     return dict(cpu=cpu, cores=os.cpu_count(), python=platform.python_version(), numpy=np.__version__,
-                torch=torch.__version__, load_average=list(os.getloadavg()) if hasattr(os, "getloadavg") else None)
+                torch=torch.__version__, load_average=load_average())
+
+
+def load_average():
+    """The 1, 5 and 15 minute load averages, rounded (None where the system has none)."""
+    return [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def markdown(result):
@@ -185,7 +190,7 @@ def markdown(result):
 def main():
     dtypes = [np.dtype(d.strip()).type for d in ARGS.dtypes.split(",") if d.strip()]
     only = {s.strip() for s in ARGS.only.split(",") if s.strip()}
-    load_before = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    load_before = load_average()
     print(f"bench_ref: {ARGS.threads} thread(s), dtypes {ARGS.dtypes}, {ARGS.reps} reps, load {load_before}")
     rows = []
     for dtype in dtypes:
