@@ -152,6 +152,10 @@ def test_kernel_explorer_spells_out_the_lecture_dot_product(page):
     canvas.click(position={"x": 1.5 * cell, "y": 0.5 * cell})
     assert api(page, "kernel", "selected()") == [0, 1]
     assert api(page, "kernel", "dotProduct()").endswith("0.5·0.4 = 0.2")
+    canvas.press("ArrowDown")
+    canvas.press("ArrowRight")
+    assert api(page, "kernel", "selected()") == [1, 2]
+    assert api(page, "kernel", "dotProduct()").endswith("= 0.6")
     shoot(page, "kernel", "kernel_lecture")
 
 

@@ -262,7 +262,7 @@
     var padField = numberField("padding", "Zero padding", st.padding, 0, 2, function (v) { st.padding = v; st.sel = null; update(); });
 
     var inCanvas = h("canvas", { class: "ccnn-canvas", title: "input (blue: zero padding)" });
-    var outCanvas = h("canvas", { class: "ccnn-canvas ccnn-clickable", title: "click a pixel to see its dot product" });
+    var outCanvas = h("canvas", { class: "ccnn-canvas ccnn-clickable", title: "click a pixel (or use the arrow keys) to see its dot product" });
     var kernelBox = h("div", { class: "ccnn-kernel" });
     var dot = h("div", { class: "ccnn-dot", "aria-live": "polite" });
     var msg = h("div", { class: "ccnn-message" });
@@ -344,6 +344,14 @@
       dot.appendChild(h("b", { text: fmt(output[r][c], 4) }));
     }
 
+    outCanvas.setAttribute("tabindex", "0");  // arrow keys move the chosen pixel
+    outCanvas.addEventListener("keydown", function (ev) {
+      var moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }, m = moves[ev.key];
+      if (!m || !output.length) return;
+      ev.preventDefault();
+      st.sel = [Math.min(output.length - 1, Math.max(0, st.sel[0] + m[0])), Math.min(output[0].length - 1, Math.max(0, st.sel[1] + m[1]))];
+      update();
+    });
     outCanvas.addEventListener("click", function (ev) {
       var rect = outCanvas.getBoundingClientRect();
       if (!output.length) return;
