@@ -13,8 +13,9 @@ from .samples import LECTURE_IMAGE, LECTURE_POOL_INPUT, digit_examples, photo_8b
 __all__ = ["static_explorer", "StaticExplorer", "explorer_assets"]
 
 KINDS = ("kernel", "arithmetic", "pooling")
-# Where the book keeps the JavaScript and CSS (the one copy; the notebook outputs inline it).
-_ASSETS = Path(__file__).resolve().parents[3] / "book" / "_static" / "widgets"
+# The one copy of the JavaScript and CSS ships with the package (so `pip install .` has it);
+# book/_static/widgets/ holds symlinks to it, which the book loads on every page.
+_ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def _building_book():
@@ -30,7 +31,7 @@ def _building_book():
 
 
 def explorer_assets():
-    """``(js, css)`` text of the explorers' component, or ``None`` when the book folder is absent."""
+    """``(js, css)`` text of the explorers' component, or ``None`` when the files are missing."""
     js, css = _ASSETS / "explorers.js", _ASSETS / "explorers.css"
     if js.is_file() and css.is_file():
         return js.read_text(encoding="utf-8"), css.read_text(encoding="utf-8")
