@@ -235,3 +235,19 @@ def test_stride_one_dx_through_the_flipped_kernel_path(c, k, groups, kernel, pad
     assert worth_it(np.empty((c, k // groups) + kernel), (1, 1))
     case = (x, w, None, 1, (padding,) * 2 if isinstance(padding, int) else padding, dilation, groups, mode)
     check_against_torch(2, case, seed=c + k)
+
+
+def test_dw_summed_in_chunks_of_images(monkeypatch):
+    # a large batch sums its per-image dw products a few images at a time; force tiny chunks
+    from coursecnn.ref import conv as conv_module
+
+    rng = np.random.default_rng(18)
+    x, w = rng.normal(size=(5, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
+    dy = rng.normal(size=(5, 3, 4, 4))
+    whole = conv2d_backward(dy, x, w)
+    monkeypatch.setattr(conv_module, "_DW_TEMP_LIMIT", 2 * w.size)  # two images per product
+    chunked = conv2d_backward(dy, x, w)
+    for a, c in zip(whole, chunked):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+    want = torch_grads(2, x, w, None, dy, (1, 1), (0, 0), (1, 1), 1, "zeros")
+    np.testing.assert_allclose(chunked[1], want[1], rtol=1e-12, atol=1e-12)

@@ -7,8 +7,11 @@ flipped. For one output value
     y[n, k, i, j] = b[k] + sum_{c, u, v} x[n, g*C_g + c, i*s + u*d, j*s + v*d] * w[k, c, u, v]
 
 where ``g = k // (K / groups)`` is the kernel's group and ``C_g = C / groups``. The ``*_naive``
-functions are these loops written out; the fast ones gather every window into a matrix (one
-copy) and do one matrix product per group, which is how the loops become BLAS calls.
+functions are these loops written out. The fast ones turn the loops into BLAS calls: they
+gather every window of an image into a matrix (one copy, "im2col") and do one matrix product
+per image and group; with stride 1 they copy less (see ``_shifted.py``). The backward pass
+reuses both: ``dw`` is a product of ``dy`` with the same windows, and ``dx`` is a convolution
+of ``dy`` with the flipped kernel (stride 1) or ``dy`` spread back through the kernel.
 """
 
 import numpy as np
@@ -37,6 +40,8 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------ shared kernels
+
+_DW_TEMP_LIMIT = 2**22  # elements of the per-image dw products held at once (chunk * w.size)
 
 
 def _forward(x, w, b, stride, pads, dilation, groups, mode, out_size):
@@ -88,8 +93,13 @@ def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     # dw: each weight met one pixel per output position, weighted by that position's dy;
     # one product per image, (K/G, O) @ (O, C/G * F), then the sum over the batch
     cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (N, G, C/G * F, O)
-    dw = np.matmul(dyg, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
-    del cols
+    cols_t = cols.transpose(0, 1, 3, 2)  # (N, G, O, C/G * F), a view
+    chunk = max(1, _DW_TEMP_LIMIT // w.size)  # images per product: bounds the temporary
+    dw = np.zeros((groups, k // groups, cols.shape[2]), dtype=w.dtype)
+    for i in range(0, n, chunk):
+        dw += np.matmul(dyg[i : i + chunk], cols_t[i : i + chunk]).sum(axis=0)
+    dw = dw.reshape(w.shape)
+    del cols, cols_t
     # dx: each dy spreads back through the kernel onto the pixels it read (a transposed conv)
     flipped = _flipped_kernel(w, groups)  # (C, K/G, *F)
     if nd == 2 and worth_it(flipped, stride):
