@@ -166,7 +166,8 @@ def test_passing_only_the_visible_tests_gives_partial_marks(graded):
 
 
 def test_an_endless_loop_times_out_and_scores_zero_for_that_cell(graded):
-    course, _, _, got = graded
+    course, _, done, got = graded
+    assert f"Timeout waiting for execute reply ({TIMEOUT}s)" in done.stdout + done.stderr  # our limit, not nbgrader's 30 s
     assert got["looper"] == (3.0, {"mini-output_size-tests": 0.0, "mini-max_pool-tests": 3.0})
     nb = json.loads((course / "autograded" / "looper" / "mini" / "mini.ipynb").read_text())
     errors = [o["ename"] for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"] if o["output_type"] == "error"]
