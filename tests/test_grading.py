@@ -104,6 +104,9 @@ def test_check_close_nan_and_inf():
 def test_check_close_tensors_on_any_dtype_and_scalars():
     check_close(torch.ones(2, requires_grad=True) * 2, np.array([2.0, 2.0]))
     check_close(np.float32(0.1), 0.1)
+    check_close(torch.tensor([0.5, 2.0], dtype=torch.bfloat16), [0.5, 2.0])
+    with fails("max abs error 0.5"):
+        check_close(torch.nn.Parameter(torch.tensor([1.0, 2.0])), [1.0, 2.5])
     with fails("your output is 0.5; expected 0.25 (abs error 0.25)"):
         check_close(0.5, 0.25)
 

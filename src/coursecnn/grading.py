@@ -44,7 +44,11 @@ def _is_tensor(obj):
 def _to_numpy(obj, what):
     """``obj`` as a NumPy array (a copy for tensors), or a failed check saying why it is not one."""
     if _is_tensor(obj):
-        return obj.detach().cpu().numpy()
+        t = obj.detach().cpu()
+        try:
+            return t.numpy()
+        except TypeError:  # bfloat16 and other dtypes NumPy lacks
+            return t.float().numpy()
     if obj is None or isinstance(obj, (str, bytes, dict, set)):
         raise AssertionError(f"{what} is {_kind(obj)}, not an array of numbers")
     try:
