@@ -105,6 +105,13 @@ def test_optimizer_updates_a_model_in_place_and_zero_grad_reaches_it():
     assert not any(g.any() for _, g in model.parameters())
 
 
+def test_a_list_of_layers_is_accepted():
+    first, second = Linear(2, 3, rng=0), Linear(3, 1, rng=1)
+    opt = SGD([first, second], lr=0.1)
+    assert len(opt.pairs) == 4
+    assert opt.pairs[0][0] is first.params["weight"] and opt.pairs[3][1] is second.grads["bias"]
+
+
 def test_step_leaves_gradients_alone():
     w, g = np.ones(2), np.array([1.0, -1.0])
     for make in (lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.1), RMSProp, Adam):

@@ -1,7 +1,7 @@
 """Optimizers: SGD (with momentum), RMSProp and Adam, with PyTorch's update rules.
 
 An optimizer takes the ``(param, grad)`` pairs of a model (``model.parameters()`` of a
-``coursecnn.ref`` layer or ``Sequential``, or the model itself) and, on ``step()``, updates each
+``coursecnn.ref`` layer or ``Sequential``, the model itself, or a list of layers) and, on ``step()``, updates each
 ``param`` array *in place* from its ``grad``. Changing the parameters is the optimizer's whole job,
 so this is the one documented exception to the package's "never modify an argument" rule; the
 in-place update is also what lets the layers keep seeing their own (updated) arrays.
@@ -36,7 +36,10 @@ class Optimizer:
     def __init__(self, params):
         if hasattr(params, "parameters"):
             params = params.parameters()
-        pairs = list(params)
+        pairs = []
+        for item in params:
+            # A list of layers works too: each one contributes its own pairs.
+            pairs.extend(item.parameters() if hasattr(item, "parameters") else [item])
         if not pairs:
             raise ValueError("the optimizer got an empty list of parameters")
         for i, pair in enumerate(pairs):
@@ -84,7 +87,7 @@ class SGD(Optimizer):
     ``dampening = momentum`` after the first step.
 
     Args:
-        params: ``model.parameters()`` (``(param, grad)`` pairs) or a model.
+        params: ``model.parameters()`` (``(param, grad)`` pairs), a model, or a list of layers.
         lr (float): the learning rate ``eta``, positive.
         momentum (float): Default: ``0.0`` (plain SGD).
         dampening (float): Default: ``0.0``.
