@@ -217,3 +217,14 @@ def test_check_raises():
         check_raises(size, ValueError, n="a")
     with pytest.raises(TypeError, match="exception type"):
         check_raises(size, "ValueError", 1)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_checks_accept_cuda_tensors():
+    x = torch.arange(6.0, device="cuda").reshape(2, 3)
+    check_shape(x, (2, 3))
+    check_close(x * 1, np.arange(6.0).reshape(2, 3))
+    check_scalar(x.sum(), 15.0)
+    with fails("first at index [1, 2]"):
+        check_close(x, np.array([[0.0, 1, 2], [3, 4, 6]]))
