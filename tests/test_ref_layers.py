@@ -405,3 +405,12 @@ def test_backward_shape_errors():
 def test_conv2d_channel_mismatch_names_both_counts():
     with pytest.raises(ValueError, match=r"3.*4|4.*3"):
         Conv2d(3, 4, 3).forward(np.ones((1, 4, 8, 8)))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import coursecnn.ref.layers as module
+
+    result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
+    assert result.attempted > 0 and result.failed == 0

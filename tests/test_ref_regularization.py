@@ -92,3 +92,12 @@ def test_penalties_are_non_negative_and_scale_with_lam(values, lam):
 def test_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import coursecnn.ref.regularization as module
+
+    result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
+    assert result.attempted > 0 and result.failed == 0
