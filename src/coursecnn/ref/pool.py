@@ -112,6 +112,34 @@ def _windows(x, k, s, p, out_hw, value):
     return view.reshape(view.shape[:4] + (k[0] * k[1],))
 
 
+def _offset_view(a, u, v, s, out_hw):
+    """Entry ``(u, v)`` of every window of ``a`` (padded, ``(N, C, H_p, W_p)``) at once: a strided
+    view of shape ``(N, C, H_out, W_out)``, no copy. Writing into it writes into ``a``."""
+    return a[:, :, u : u + s[0] * (out_hw[0] - 1) + 1 : s[0], v : v + s[1] * (out_hw[1] - 1) + 1 : s[1]]
+
+
+def _reduce_windows(xp, k, s, out_hw, combine):
+    """Combine each window of the padded input ``xp`` with the ufunc ``combine`` (``np.maximum``
+    or ``np.add``), as a new ``(N, C, H_out, W_out)`` array.
+
+    A window reduces row by row: first the ``k_w`` columns of every window row (``k_w - 1``
+    vectorized calls over strided views), then the ``k_h`` rows of those partial results. That is
+    ``k_h + k_w - 2`` passes over the data instead of ``k_h * k_w - 1``, and no window is copied.
+    """
+    ho, wo = out_hw
+    # Column v of every window, for every padded row: (N, C, H_p, W_out), a view.
+    col = lambda v: xp[:, :, :, v : v + s[1] * (wo - 1) + 1 : s[1]]  # noqa: E731
+    rows = col(0).copy()
+    for v in range(1, k[1]):
+        combine(rows, col(v), out=rows)
+    # Row u of every window, now one value per window row: (N, C, H_out, W_out), a view.
+    row = lambda u: rows[:, :, u : u + s[0] * (ho - 1) + 1 : s[0]]  # noqa: E731
+    out = row(0).copy()
+    for u in range(1, k[0]):
+        combine(out, row(u), out=out)
+    return out
+
+
 def _scatter(values, r, x_shape, k, s, p, out_hw):
     """Add ``values`` (shape ``(N, C, H_out, W_out)``) into a zero array of the input's shape at
     the window offsets ``r`` (same shape, row-major index inside each window)."""
@@ -187,7 +215,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
                [112.,  37.]])
     """
     x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
-    return _windows(x, k, s, p, out_hw, -np.inf).max(axis=-1)
+    xp = _pad(x, p, -np.inf) if any(p) else x
+    return _reduce_windows(xp, k, s, out_hw, np.maximum)
 
 
 def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
@@ -236,7 +265,10 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
                [10.5, 12.5]])
     """
     x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
-    return _windows(x, k, s, p, out_hw, 0.0).mean(axis=-1)
+    xp = _pad(x, p, 0.0) if any(p) else x
+    y = _reduce_windows(xp, k, s, out_hw, np.add)
+    y /= k[0] * k[1]  # in place: float32 stays float32
+    return y
 
 
 def avg_pool2d_naive(x, kernel_size, stride=None, padding=0):
@@ -345,9 +377,22 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
     """
     x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d_backward")
     dy = _check_dy(dy, x, out_hw, "max_pool2d_backward")
-    # argmax returns the first maximum, which is PyTorch's tie rule.
-    r = _windows(x, k, s, p, out_hw, -np.inf).argmax(axis=-1)
-    return _scatter(dy.astype(np.result_type(dy, x)), r, x.shape, k, s, p, out_hw)
+    dy = dy.astype(np.result_type(dy, x), copy=False)
+    xp = _pad(x, p, -np.inf) if any(p) else x
+    y = _reduce_windows(xp, k, s, out_hw, np.maximum)
+    dxp = np.zeros(xp.shape, dtype=dy.dtype)
+    # Visit the window offsets in row-major order; each window's dy goes to the first offset
+    # that holds its maximum (PyTorch's tie rule). ``open_`` marks windows not yet served.
+    open_ = np.ones(y.shape, dtype=bool)
+    for u in range(k[0]):
+        for v in range(k[1]):
+            hit = _offset_view(xp, u, v, s, out_hw) == y
+            hit &= open_
+            open_ ^= hit
+            # Multiplying by the 0/1 mask is much faster than np.where on a random mask.
+            # Overlapping windows (stride < kernel) share entries, so add rather than assign.
+            _offset_view(dxp, u, v, s, out_hw)[...] += dy * hit
+    return dxp[:, :, p[0] : p[0] + x.shape[2], p[1] : p[1] + x.shape[3]]
 
 
 def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
