@@ -265,6 +265,7 @@ def test_build_course_arguments(project, tmp_path):
         build_course(tmp_path / "c", timeout=0, root=project)
     built = build_course(tmp_path / "c", chapters=[str(FIXTURE)], root=project)
     assert list(built) == ["mini"]
+    assert "c.ExecutePreprocessor.timeout = 120" in (tmp_path / "c" / "nbgrader_config.py").read_text()
     assert chapter_notebooks(project, ["alpha", str(FIXTURE)]).keys() == {"alpha", "mini"}
 
 

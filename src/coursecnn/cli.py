@@ -16,7 +16,7 @@ _EPILOG = """\
 examples:
   coursecnn edition student --out _build/edition
       jupyter-book build _build/edition/book ...   (what `make book` does)
-  coursecnn course build course --timeout 30
+  coursecnn course build course --timeout 120
       cd course && nbgrader generate_assignment pooling && nbgrader autograde pooling
   coursecnn course check --chapters pooling convolution
 
@@ -55,8 +55,9 @@ def _parser():
                               "exercises in OUT/source/<chapter>/<chapter>.ipynb. Then run nbgrader in OUT.")
     build.add_argument("out", metavar="OUT", help="the course folder")
     build.add_argument("--chapters", nargs="+", metavar="CHAPTER", help=chapters_help)
-    build.add_argument("--timeout", type=int, default=30, metavar="SECONDS",
-                       help="seconds one cell may run when autograding (default: 30)")
+    build.add_argument("--timeout", type=int, default=120, metavar="SECONDS",
+                       help="seconds one cell may run when autograding, the chapters' own cells included "
+                       "(default: 120; the slowest chapter cell, a training run, takes about a minute)")
     build.add_argument("--course-id", default="coursecnn", help="nbgrader course id (default: coursecnn)")
     check = co_sub.add_parser("check", help="validate the exercise cells and list them",
                               description="Validate every exercise cell as `course build` does, check that "

@@ -198,8 +198,8 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 '''
 
 
-def build_course(out, chapters=None, timeout=30, course_id="coursecnn", root=None):
-    """build_course(out, chapters=None, timeout=30, course_id="coursecnn", root=None) -> dict
+def build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=None):
+    """build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=None) -> dict
 
     Write an nbgrader course directory: ``out/nbgrader_config.py`` and
     ``out/source/<name>/<name>.ipynb`` for each chapter with exercises. Every notebook is
@@ -210,7 +210,8 @@ def build_course(out, chapters=None, timeout=30, course_id="coursecnn", root=Non
             other files, e.g. ``submitted/`` and the gradebook, are kept).
         chapters (list of str, optional): chapter names or ``.ipynb`` paths. Default: every
             chapter with exercises.
-        timeout (int): seconds per cell when autograding. Default: ``30``.
+        timeout (int): seconds one cell may run when autograding. Every cell of the chapter runs,
+            its training runs too, so this must exceed the slowest of them. Default: ``120``.
         course_id (str): nbgrader's course id. Default: ``"coursecnn"``.
         root (str or Path, optional): the project root. Default: found by ``find_root``.
 
