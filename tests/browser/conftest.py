@@ -84,8 +84,9 @@ class PageProbe:
             self.failed.append(f"{response.url} (HTTP {response.status})")
 
     def open(self, path):
-        self.page.goto(f"{self.base}/{path}", wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        # Generous limits: CI machines are slow and shared; a hang still fails, just later.
+        self.page.goto(f"{self.base}/{path}", wait_until="load", timeout=120_000)
+        self.page.wait_for_load_state("networkidle", timeout=120_000)
         return self.page
 
     def close(self):
