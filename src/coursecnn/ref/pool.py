@@ -14,6 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .._checks import as_array, non_negative, pair, positive
+from . import _phases
 
 __all__ = [
     "pool_output_shape",
@@ -110,12 +111,6 @@ def _windows(x, k, s, p, out_hw, value):
     view = view[:, :, :: s[0], :: s[1]][:, :, : out_hw[0], : out_hw[1]]
     # Flatten each k_h x k_w window in row-major order (this copies): index r = a * k_w + b.
     return view.reshape(view.shape[:4] + (k[0] * k[1],))
-
-
-def _offset_view(a, u, v, s, out_hw):
-    """Entry ``(u, v)`` of every window of ``a`` (padded, ``(N, C, H_p, W_p)``) at once: a strided
-    view of shape ``(N, C, H_out, W_out)``, no copy. Writing into it writes into ``a``."""
-    return a[:, :, u : u + s[0] * (out_hw[0] - 1) + 1 : s[0], v : v + s[1] * (out_hw[1] - 1) + 1 : s[1]]
 
 
 def _reduce_windows(xp, k, s, out_hw, combine):
@@ -379,19 +374,8 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
     dy = _check_dy(dy, x, out_hw, "max_pool2d_backward")
     dy = dy.astype(np.result_type(dy, x), copy=False)
     xp = _pad(x, p, -np.inf) if any(p) else x
-    y = _reduce_windows(xp, k, s, out_hw, np.maximum)
-    dxp = np.zeros(xp.shape, dtype=dy.dtype)
-    # Visit the window offsets in row-major order; each window's dy goes to the first offset
-    # that holds its maximum (PyTorch's tie rule). ``open_`` marks windows not yet served.
-    open_ = np.ones(y.shape, dtype=bool)
-    for u in range(k[0]):
-        for v in range(k[1]):
-            hit = _offset_view(xp, u, v, s, out_hw) == y
-            hit &= open_
-            open_ ^= hit
-            # Multiplying by the 0/1 mask is much faster than np.where on a random mask.
-            # Overlapping windows (stride < kernel) share entries, so add rather than assign.
-            _offset_view(dxp, u, v, s, out_hw)[...] += dy * hit
+    # Offset by offset over the window, first to last: see _phases.py.
+    dxp = _phases.max_pool_backward(dy, xp, k, s, out_hw)
     return dxp[:, :, p[0] : p[0] + x.shape[2], p[1] : p[1] + x.shape[3]]
 
 
@@ -447,12 +431,10 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
     x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d_backward")
     dy = _check_dy(dy, x, out_hw, "avg_pool2d_backward")
     h, w = x.shape[2:]
-    dxp = np.zeros(x.shape[:2] + (h + 2 * p[0], w + 2 * p[1]), dtype=np.result_type(dy, x))
-    share = dy / (k[0] * k[1])
-    # One vectorized step per offset (a, b) in the window: that offset of every window at once.
-    for a in range(k[0]):
-        for b in range(k[1]):
-            dxp[:, :, a : a + s[0] * out_hw[0] : s[0], b : b + s[1] * out_hw[1] : s[1]] += share
+    dy = dy.astype(np.result_type(dy, x), copy=False)
+    # One vectorized step per offset in the window, that offset of every window at once (on
+    # contiguous phase planes: see _phases.py).
+    dxp = _phases.avg_pool_backward(dy, x.shape[:2] + (h + 2 * p[0], w + 2 * p[1]), k, s, out_hw)
     return dxp[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
 
 

@@ -1,0 +1,109 @@
+"""Pooling backward passes on *phase planes*: every step a contiguous NumPy call.
+
+With stride ``s``, window ``(i, j)`` reads the padded input at ``(i s_h + u, j s_w + v)`` for the
+window offsets ``(u, v)``. Rows ``a, a + s_h, a + 2 s_h, ...`` and columns ``b, b + s_w, ...``
+form the *phase plane* ``(a, b)``, an ``(H_q, W_q)`` grid (``H_q = ceil(H_p / s_h)``). Offset
+``(u, v)`` of window ``(i, j)`` lies in plane ``(u % s_h, v % s_w)`` at ``(i + u // s_h,
+j + v // s_w)``: the same grid, shifted. Seen as one long row of ``N C H_q W_q`` values, a
+plane shifted by ``(u // s_h) W_q + v // s_w`` lines up offset ``(u, v)`` of every window with
+the window's own place ``i W_q + j``. So each offset costs a few calls over contiguous memory,
+where a strided view (stride 2, rows of 27) is several times slower. Places with ``i >= H_out``
+or ``j >= W_out`` (and those a shift wraps into the next row) are garbage: their ``dy`` is 0,
+so they add nothing. (The same row-as-a-line trick as ``_shifted.py``.)
+"""
+
+import numpy as np
+
+
+class PhaseGrid:
+    """The phase-plane layout of a padded ``(N, C, H_p, W_p)`` input for kernel ``k``, stride
+    ``s`` and output size ``out_hw`` (all pairs)."""
+
+    def __init__(self, xp_shape, k, s, out_hw):
+        n, c, hp, wp = xp_shape
+        self.k, self.s, self.out_hw, self.xp_shape = k, s, out_hw, xp_shape
+        # Planes of ceil(H_p / s_h) x ceil(W_p / s_w): the input is padded up to s_h H_q x s_w W_q.
+        self.hq, self.wq = -(-hp // s[0]), -(-wp // s[1])
+        self.length = n * c * self.hq * self.wq
+        # The longest shift, (k_h - 1) // s_h rows and (k_w - 1) // s_w columns, must stay inside.
+        self.span = self.length - ((k[0] - 1) // s[0]) * self.wq - (k[1] - 1) // s[1]
+
+    def offsets(self):
+        """``(u, v, a, b, shift)`` for every window offset, in row-major order: its plane
+        ``(a, b)`` and the shift that lines it up with the windows."""
+        s, wq = self.s, self.wq
+        for u in range(self.k[0]):
+            for v in range(self.k[1]):
+                yield u, v, u % s[0], v % s[1], (u // s[0]) * wq + v // s[1]
+
+    def split(self, xp, fill):
+        """The planes of ``xp`` as one contiguous ``(s_h, s_w, N C H_q W_q)`` array; the
+        rows and columns added to round the size up hold ``fill``."""
+        n, c, hp, wp = self.xp_shape
+        s = self.s
+        extra = ((0, 0), (0, 0), (0, self.hq * s[0] - hp), (0, self.wq * s[1] - wp))
+        if any(e[1] for e in extra):
+            xp = np.pad(xp, extra, constant_values=fill)
+        # (N, C, H_q s_h, W_q s_w) -> (N, C, H_q, s_h, W_q, s_w): row i s_h + a is (i, a), a view.
+        planes = xp.reshape(n, c, self.hq, s[0], self.wq, s[1])
+        # Phase axes first, then copy: plane (a, b) becomes one contiguous run of N C H_q W_q.
+        return planes.transpose(3, 5, 0, 1, 2, 4).reshape(s[0], s[1], self.length)
+
+    def merge(self, dplanes):
+        """Back from ``(s_h, s_w, N C H_q W_q)`` planes to a new padded ``(N, C, H_p, W_p)`` array."""
+        n, c, hp, wp = self.xp_shape
+        s = self.s
+        out = np.empty((n, c, self.hq, s[0], self.wq, s[1]), dtype=dplanes.dtype)
+        # Plane (a, b) fills rows a::s_h and columns b::s_w; (s_h, s_w, N C H_q W_q) -> (N, C, H_q, W_q).
+        for a in range(s[0]):
+            for b in range(s[1]):
+                out[:, :, :, a, :, b] = dplanes[a, b].reshape(n, c, self.hq, self.wq)
+        # (N, C, H_q, s_h, W_q, s_w) -> (N, C, H_q s_h, W_q s_w), then drop the rounding.
+        return out.reshape(n, c, self.hq * s[0], self.wq * s[1])[:, :, :hp, :wp]
+
+    def to_grid(self, a):
+        """An ``(N, C, H_out, W_out)`` array on the window grid: a flat ``(N C H_q W_q,)``
+        array, zero where no window is."""
+        n, c = a.shape[:2]
+        grid = np.zeros((n, c, self.hq, self.wq), dtype=a.dtype)
+        grid[:, :, : self.out_hw[0], : self.out_hw[1]] = a
+        # (N, C, H_q, W_q) -> (N C H_q W_q,): window (i, j) at i W_q + j of its plane.
+        return grid.reshape(-1)
+
+
+def max_pool_backward(dy, xp, k, s, out_hw):
+    """``dx`` (padded, ``xp``'s shape) of max pooling: each ``dy`` goes to the first maximum of
+    its window in row-major order (PyTorch's tie rule). ``xp`` is padded with ``-inf``."""
+    g = PhaseGrid(xp.shape, k, s, out_hw)
+    planes = g.split(xp, -np.inf)
+    span = g.span
+    # Each window's maximum, at its place on the grid: one np.maximum per offset.
+    ymax = None
+    for _, _, a, b, shift in g.offsets():
+        x_uv = planes[a, b, shift : shift + span]
+        ymax = x_uv.copy() if ymax is None else np.maximum(ymax, x_uv, out=ymax)
+    dy_grid = g.to_grid(dy)[:span]
+    dplanes = np.zeros(planes.shape, dtype=dy.dtype)
+    # ``open_`` marks the windows whose maximum no earlier offset has claimed.
+    open_ = np.ones(span, dtype=bool)
+    for _, _, a, b, shift in g.offsets():
+        hit = planes[a, b, shift : shift + span] == ymax
+        hit &= open_
+        open_ ^= hit
+        # Multiplying by the 0/1 mask is much faster than np.where on a random mask. Windows
+        # that overlap (stride < kernel) share entries, so their gradients add.
+        d_uv = dplanes[a, b, shift : shift + span]
+        d_uv += dy_grid * hit
+    return g.merge(dplanes)
+
+
+def avg_pool_backward(dy, xp_shape, k, s, out_hw):
+    """``dx`` (padded, of shape ``xp_shape``) of average pooling: ``dy / (k_h k_w)`` to every
+    entry of its window."""
+    g = PhaseGrid(xp_shape, k, s, out_hw)
+    share = g.to_grid(dy / (k[0] * k[1]))[: g.span]
+    dplanes = np.zeros((s[0], s[1], g.length), dtype=share.dtype)
+    for _, _, a, b, shift in g.offsets():
+        d_uv = dplanes[a, b, shift : shift + g.span]
+        d_uv += share
+    return g.merge(dplanes)
