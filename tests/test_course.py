@@ -208,6 +208,9 @@ def test_student_edition_tree(project, tmp_path):
     (book / "leftover.md").write_text("x")
     build_edition("student", out, root=project)
     assert not (book / "leftover.md").exists()
+    # replacing the edition removes the links, never what they point to
+    assert (project / "src" / "pkg" / "mod.py").read_text() == "X = 1\n"
+    assert (project / "docs" / "API.md").exists()
 
 
 def test_instructor_edition_keeps_solutions(project):
