@@ -86,14 +86,19 @@ def max_pool_backward(dy, xp, k, s, out_hw):
     dplanes = np.zeros(planes.shape, dtype=dy.dtype)
     # ``open_`` marks the windows whose maximum no earlier offset has claimed.
     open_ = np.ones(span, dtype=bool)
+    hit = np.empty(span, dtype=bool)
     for _, _, a, b, shift in g.offsets():
-        hit = planes[a, b, shift : shift + span] == ymax
+        np.equal(planes[a, b, shift : shift + span], ymax, out=hit)
         hit &= open_
         open_ ^= hit
-        # Multiplying by the 0/1 mask is much faster than np.where on a random mask. Windows
-        # that overlap (stride < kernel) share entries, so their gradients add.
+        # Multiplying by the 0/1 mask is much faster than np.where on a random mask.
         d_uv = dplanes[a, b, shift : shift + span]
-        d_uv += dy_grid * hit
+        if shift == 0:
+            # The first offset to reach plane (a, b): the plane is still zero, so write.
+            np.multiply(dy_grid, hit, out=d_uv)
+        else:
+            # Overlapping windows (stride < kernel) share entries: their gradients add.
+            d_uv += dy_grid * hit
     return g.merge(dplanes)
 
 
@@ -105,5 +110,8 @@ def avg_pool_backward(dy, xp_shape, k, s, out_hw):
     dplanes = np.zeros((s[0], s[1], g.length), dtype=share.dtype)
     for _, _, a, b, shift in g.offsets():
         d_uv = dplanes[a, b, shift : shift + g.span]
-        d_uv += share
+        if shift == 0:
+            d_uv[...] = share  # the first offset to reach this plane
+        else:
+            d_uv += share
     return g.merge(dplanes)
