@@ -115,3 +115,59 @@ def avg_pool_backward(dy, xp_shape, k, s, out_hw):
         else:
             d_uv += share
     return g.merge(dplanes)
+
+
+def nmax_chosen(planes, g, n):
+    """For each window offset, in row-major order, a boolean ``(span,)`` array: is this entry
+    among the ``n`` largest of its window? Equal values rank by position (the earlier entry
+    first), as a stable sort would. ``planes`` must hold no NaN."""
+    span = g.span
+    values = [planes[a, b, shift : shift + span] for _, _, a, b, shift in g.offsets()]
+    m = len(values)
+    # An entry is among the n largest when fewer than n entries beat it. Of two entries, the
+    # later one beats the earlier only when it is strictly larger; otherwise the earlier wins.
+    beaten = np.zeros((m, span), dtype=np.min_scalar_type(m))
+    for o in range(m):
+        for q in range(o + 1, m):
+            later_wins = values[q] > values[o]
+            beaten[o] += later_wins
+            np.logical_not(later_wins, out=later_wins)
+            beaten[q] += later_wins
+    return beaten < n
+
+
+def nmax_pool_forward(xp, k, s, out_hw, n):
+    """The mean of the ``n`` largest values of each window of ``xp`` (padded with ``-inf``,
+    otherwise finite), as a new ``(N, C, H_out, W_out)`` array."""
+    g = PhaseGrid(xp.shape, k, s, out_hw)
+    planes = g.split(xp, -np.inf)
+    chosen = nmax_chosen(planes, g, n)
+    # The padding is never chosen, but -inf * 0 would be NaN: count it as 0 in the products.
+    if np.isneginf(planes).any():
+        planes = np.where(np.isneginf(planes), 0, planes)
+    total = np.zeros(g.span, dtype=planes.dtype)
+    for o, (_, _, a, b, shift) in enumerate(g.offsets()):
+        total += planes[a, b, shift : shift + g.span] * chosen[o]
+    # Back from the flat grid (N C H_q W_q,) to the windows (N, C, H_out, W_out).
+    grid = np.zeros(g.length, dtype=total.dtype)
+    grid[: g.span] = total
+    grid = grid.reshape(xp.shape[0], xp.shape[1], g.hq, g.wq)
+    y = grid[:, :, : out_hw[0], : out_hw[1]].copy()
+    y /= n
+    return y
+
+
+def nmax_pool_backward(dy, xp, k, s, out_hw, n):
+    """``dx`` (padded, ``xp``'s shape) of N-max pooling: ``dy / n`` to each of the ``n`` chosen
+    entries of its window. ``xp`` is padded with ``-inf`` and otherwise finite."""
+    g = PhaseGrid(xp.shape, k, s, out_hw)
+    chosen = nmax_chosen(g.split(xp, -np.inf), g, n)
+    share = g.to_grid(dy / n)[: g.span]
+    dplanes = np.zeros((s[0], s[1], g.length), dtype=share.dtype)
+    for o, (_, _, a, b, shift) in enumerate(g.offsets()):
+        d_uv = dplanes[a, b, shift : shift + g.span]
+        if shift == 0:
+            np.multiply(share, chosen[o], out=d_uv)  # the first offset to reach this plane
+        else:
+            d_uv += share * chosen[o]
+    return g.merge(dplanes)

@@ -316,8 +316,11 @@ def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
     """
     x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "nmax_pool2d")
     n = _check_n(n, k, p, x.shape[2:], s, out_hw)
+    if np.isfinite(x).all():
+        # Rank the entries of every window by pairwise comparisons: see _phases.py.
+        return _phases.nmax_pool_forward(_pad(x, p, -np.inf) if any(p) else x, k, s, out_hw, n)
+    # Infinities or NaN: sorting each window ascending puts the n largest last.
     win = _windows(x, k, s, p, out_hw, -np.inf)
-    # Sorting each window ascending puts the n largest last.
     return np.sort(win, axis=-1)[..., -n:].mean(axis=-1)
 
 
@@ -487,10 +490,14 @@ def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
     x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "nmax_pool2d_backward")
     n = _check_n(n, k, p, x.shape[2:], s, out_hw)
     dy = _check_dy(dy, x, out_hw, "nmax_pool2d_backward")
+    if np.isfinite(x).all():
+        dy = dy.astype(np.result_type(dy, x), copy=False)
+        dxp = _phases.nmax_pool_backward(dy, _pad(x, p, -np.inf) if any(p) else x, k, s, out_hw, n)
+        return dxp[:, :, p[0] : p[0] + x.shape[2], p[1] : p[1] + x.shape[3]]
+    # Infinities or NaN: a stable sort of each window, then one scatter per rank.
     top = _topn_offsets(_windows(x, k, s, p, out_hw, -np.inf), n)
     share = (dy / n).astype(np.result_type(dy, x))
     dx = np.zeros(x.shape, dtype=share.dtype)
-    # One scatter per rank: the largest of every window, then the second largest, ...
     for rank in range(n):
         dx += _scatter(share, top[..., rank], x.shape, k, s, p, out_hw)
     return dx
