@@ -71,28 +71,61 @@ class PhaseGrid:
         return grid.reshape(-1)
 
 
+def window_max(planes, g):
+    """The maximum of every window, on the flat grid ``(span,)``: one np.maximum per offset."""
+    ymax = None
+    for _, _, a, b, shift in g.offsets():
+        x_uv = planes[a, b, shift : shift + g.span]
+        ymax = x_uv.copy() if ymax is None else np.maximum(ymax, x_uv, out=ymax)
+    return ymax
+
+
+def first_maxima(planes, g, ymax):
+    """For every offset in row-major order, yield ``(o, a, b, shift, hit)``: ``hit`` (a reused
+    boolean buffer, ``(span,)``) marks the windows whose first maximum in row-major order is at
+    this offset (PyTorch's tie rule)."""
+    # ``open_`` marks the windows whose maximum no earlier offset has claimed.
+    open_ = np.ones(g.span, dtype=bool)
+    hit = np.empty(g.span, dtype=bool)
+    for o, (_, _, a, b, shift) in enumerate(g.offsets()):
+        np.equal(planes[a, b, shift : shift + g.span], ymax, out=hit)
+        hit &= open_
+        open_ ^= hit
+        yield o, a, b, shift, hit
+
+
+def from_grid(flat, g, n, c):
+    """Back from the flat grid ``(span,)`` to the windows, a new ``(N, C, H_out, W_out)`` array."""
+    grid = np.zeros(g.length, dtype=flat.dtype)
+    grid[: g.span] = flat
+    # (N C H_q W_q,) -> (N, C, H_q, W_q); the windows are its top-left H_out x W_out corner.
+    return grid.reshape(n, c, g.hq, g.wq)[:, :, : g.out_hw[0], : g.out_hw[1]].copy()
+
+
+def max_pool_with_offsets(xp, k, s, out_hw):
+    """``(y, r)``: the maximum of each window of ``xp`` (padded with ``-inf``) and its offset
+    ``r = u k_w + v`` in the window (the first in row-major order), both ``(N, C, H_out, W_out)``."""
+    g = PhaseGrid(xp.shape, k, s, out_hw)
+    planes = g.split(xp, -np.inf)
+    ymax = window_max(planes, g)
+    r = np.zeros(g.span, dtype=np.min_scalar_type(k[0] * k[1]))
+    for o, _, _, _, hit in first_maxima(planes, g, ymax):
+        r += hit * r.dtype.type(o)
+    n, c = xp.shape[:2]
+    return from_grid(ymax, g, n, c), from_grid(r, g, n, c)
+
+
 def max_pool_backward(dy, xp, k, s, out_hw):
     """``dx`` (padded, ``xp``'s shape) of max pooling: each ``dy`` goes to the first maximum of
     its window in row-major order (PyTorch's tie rule). ``xp`` is padded with ``-inf``."""
     g = PhaseGrid(xp.shape, k, s, out_hw)
     planes = g.split(xp, -np.inf)
-    span = g.span
-    # Each window's maximum, at its place on the grid: one np.maximum per offset.
-    ymax = None
-    for _, _, a, b, shift in g.offsets():
-        x_uv = planes[a, b, shift : shift + span]
-        ymax = x_uv.copy() if ymax is None else np.maximum(ymax, x_uv, out=ymax)
-    dy_grid = g.to_grid(dy)[:span]
+    ymax = window_max(planes, g)
+    dy_grid = g.to_grid(dy)[: g.span]
     dplanes = np.zeros(planes.shape, dtype=dy.dtype)
-    # ``open_`` marks the windows whose maximum no earlier offset has claimed.
-    open_ = np.ones(span, dtype=bool)
-    hit = np.empty(span, dtype=bool)
-    for _, _, a, b, shift in g.offsets():
-        np.equal(planes[a, b, shift : shift + span], ymax, out=hit)
-        hit &= open_
-        open_ ^= hit
+    for _, a, b, shift, hit in first_maxima(planes, g, ymax):
         # Multiplying by the 0/1 mask is much faster than np.where on a random mask.
-        d_uv = dplanes[a, b, shift : shift + span]
+        d_uv = dplanes[a, b, shift : shift + g.span]
         if shift == 0:
             # The first offset to reach plane (a, b): the plane is still zero, so write.
             np.multiply(dy_grid, hit, out=d_uv)
@@ -148,11 +181,7 @@ def nmax_pool_forward(xp, k, s, out_hw, n):
     total = np.zeros(g.span, dtype=planes.dtype)
     for o, (_, _, a, b, shift) in enumerate(g.offsets()):
         total += planes[a, b, shift : shift + g.span] * chosen[o]
-    # Back from the flat grid (N C H_q W_q,) to the windows (N, C, H_out, W_out).
-    grid = np.zeros(g.length, dtype=total.dtype)
-    grid[: g.span] = total
-    grid = grid.reshape(xp.shape[0], xp.shape[1], g.hq, g.wq)
-    y = grid[:, :, : out_hw[0], : out_hw[1]].copy()
+    y = from_grid(total, g, xp.shape[0], xp.shape[1])
     y /= n
     return y
 

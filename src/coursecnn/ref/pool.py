@@ -558,9 +558,8 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
         (np.float64(3.0), np.int64(1))
     """
     x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d_with_indices")
-    win = _windows(x, k, s, p, out_hw, -np.inf)
-    r = win.argmax(axis=-1)
-    y = np.take_along_axis(win, r[..., None], axis=-1)[..., 0]
+    # The first maximum in row-major window order, r = a * k_w + b (see _phases.py).
+    y, r = _phases.max_pool_with_offsets(_pad(x, p, -np.inf) if any(p) else x, k, s, out_hw)
     # From the offset inside the window to row and column in the unpadded input.
     rows = np.arange(out_hw[0])[:, None] * s[0] + r // k[1] - p[0]
     cols = np.arange(out_hw[1])[None, :] * s[1] + r % k[1] - p[1]
