@@ -115,9 +115,32 @@ def max_pool_with_offsets(xp, k, s, out_hw):
     return from_grid(ymax, g, n, c), from_grid(r, g, n, c)
 
 
+# Work on about this many bytes of input at a time: a block's planes, masks and gradients then
+# stay in the CPU's cache between the dozen passes over them (2x faster on AlexNet's POOL1).
+BLOCK_BYTES = 1 << 20
+
+
+def in_blocks(step, dy, xp, *args):
+    """``step(dy_block, xp_block, *args)`` over blocks of whole ``(image, channel)`` planes,
+    joined into one ``xp``-shaped array."""
+    n, c = xp.shape[:2]
+    # (N, C, H, W) -> (N C, 1, H, W): one plane per row, so blocks may cut across images.
+    xq = xp.reshape((n * c, 1) + xp.shape[2:])
+    dyq = dy.reshape((n * c, 1) + dy.shape[2:])
+    out = np.empty(xq.shape, dtype=dy.dtype)
+    per_block = max(1, BLOCK_BYTES // xq[0].nbytes)
+    for i in range(0, n * c, per_block):
+        out[i : i + per_block] = step(dyq[i : i + per_block], xq[i : i + per_block], *args)
+    return out.reshape(xp.shape)
+
+
 def max_pool_backward(dy, xp, k, s, out_hw):
     """``dx`` (padded, ``xp``'s shape) of max pooling: each ``dy`` goes to the first maximum of
     its window in row-major order (PyTorch's tie rule). ``xp`` is padded with ``-inf``."""
+    return in_blocks(_max_pool_backward, dy, xp, k, s, out_hw)
+
+
+def _max_pool_backward(dy, xp, k, s, out_hw):
     g = PhaseGrid(xp.shape, k, s, out_hw)
     planes = g.split(xp, -np.inf)
     ymax = window_max(planes, g)
