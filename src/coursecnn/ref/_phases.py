@@ -1,4 +1,4 @@
-"""Pooling backward passes on *phase planes*: every step a contiguous NumPy call.
+"""Pooling on *phase planes*, where every step is one NumPy call over contiguous memory.
 
 With stride ``s``, window ``(i, j)`` reads the padded input at ``(i s_h + u, j s_w + v)`` for the
 window offsets ``(u, v)``. Rows ``a, a + s_h, a + 2 s_h, ...`` and columns ``b, b + s_w, ...``
@@ -8,8 +8,9 @@ j + v // s_w)``: the same grid, shifted. Seen as one long row of ``N C H_q W_q``
 plane shifted by ``(u // s_h) W_q + v // s_w`` lines up offset ``(u, v)`` of every window with
 the window's own place ``i W_q + j``. So each offset costs a few calls over contiguous memory,
 where a strided view (stride 2, rows of 27) is several times slower. Places with ``i >= H_out``
-or ``j >= W_out`` (and those a shift wraps into the next row) are garbage: their ``dy`` is 0,
-so they add nothing. (The same row-as-a-line trick as ``_shifted.py``.)
+or ``j >= W_out`` (and those a shift wraps into the next row) are garbage: forward passes drop
+them, and backward passes give them ``dy = 0``, so they add nothing. (The same row-as-a-line
+trick as ``_shifted.py``.)
 """
 
 import numpy as np
@@ -54,7 +55,8 @@ class PhaseGrid:
         n, c, hp, wp = self.xp_shape
         s = self.s
         out = np.empty((n, c, self.hq, s[0], self.wq, s[1]), dtype=dplanes.dtype)
-        # Plane (a, b) fills rows a::s_h and columns b::s_w; (s_h, s_w, N C H_q W_q) -> (N, C, H_q, W_q).
+        # Plane (a, b) fills rows a::s_h and columns b::s_w;
+        # (N C H_q W_q,) -> (N, C, H_q, W_q) to match them.
         for a in range(s[0]):
             for b in range(s[1]):
                 out[:, :, :, a, :, b] = dplanes[a, b].reshape(n, c, self.hq, self.wq)

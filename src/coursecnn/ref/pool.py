@@ -1,11 +1,15 @@
 """Pooling in NumPy: max, average and N-max pooling, their backward passes, and unpooling.
 
 Each operation comes twice: a ``*_naive`` version with explicit loops that reads like the
-definition, and a fast version built on a strided *view* of the input (no copy until the window
-axes are flattened). Semantics follow ``torch.nn.functional``: layout ``(N, C, H, W)``, ``stride``
-defaults to ``kernel_size``, output sizes are floored, ``padding`` is at most half the kernel,
-max pooling pads with ``-inf`` and average pooling pads with zeros that count in the mean
-(PyTorch's ``count_include_pad=True``).
+definition, and a fast version that handles one window *offset* ``(u, v)`` of every window at
+once, so its loops run over the ``k_h * k_w`` offsets only. The forward passes reduce strided
+views of the input (rows of each window, then columns); the backward passes, the switches and
+N-max pooling work on contiguous *phase planes* (``_phases.py``).
+
+Semantics follow ``torch.nn.functional``: layout ``(N, C, H, W)``, ``stride`` defaults to
+``kernel_size``, output sizes are floored, ``padding`` is at most half the kernel, max pooling
+pads with ``-inf`` and average pooling pads with zeros that count in the mean (PyTorch's
+``count_include_pad=True``).
 """
 
 import numbers
