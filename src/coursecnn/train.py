@@ -192,7 +192,7 @@ def _n_batches(data, batch_size):
         return None
 
 
-def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_lr=None):
+def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_lr=None, shown=None):
     model.train()
     total_loss, correct, count = 0.0, 0, 0
     for step, (xb, yb) in enumerate(_batches(data, batch_size, generator)):
@@ -210,7 +210,9 @@ def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_l
         count += n
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{total_loss / count:.4f}", acc=f"{correct / count:.3f}", refresh=False)
+            bar.set_postfix(
+                loss=f"{total_loss / count:.4f}", acc=f"{correct / count:.3f}", **(shown or {}), refresh=False
+            )
     return total_loss / count, correct / count
 
 
@@ -403,9 +405,9 @@ def train(
         batch_size (int): training examples per step. Default: ``64``
         device (str or torch.device, optional): Default: ``coursecnn.device()`` (CUDA, MPS or CPU).
         seed (int): seed of the shuffling and dropout. Default: ``0``
-        progress (bool): show tqdm bars (``tqdm.auto``: widgets in notebooks): one bar over the
-            epochs with the latest losses and accuracies, and a transient one per epoch over its
-            batches. Default: ``True``
+        progress (bool): show a tqdm bar (``tqdm.auto``: a widget in notebooks) over all the
+            batches of all the epochs, with the epoch, the running training loss and accuracy and
+            the last test accuracy. Default: ``True``
         checkpoint (str or Path, optional): save a checkpoint there after every epoch.
             Default: ``None``
         resume (bool): continue from ``checkpoint`` if that file exists (weights, optimizer state,
@@ -460,40 +462,37 @@ def train(
         history, start = info["history"], info["epoch"]
         model.to(device)  # load_state_dict keeps the device, but be explicit after a CPU load
 
+    per_epoch = _n_batches(train_data, batch_size)
     set_lr = None
     if schedule == "cosine":
-        per_epoch = _n_batches(train_data, batch_size)
         if per_epoch is None:
             raise ValueError("schedule='cosine' needs a training set whose length is known (len(loader))")
 
-        def set_lr(step):
+        def set_lr(step):  # reads the loop's current `epoch`
             fraction = (epoch * per_epoch + step) / (epochs * per_epoch)
             for group, lr0 in zip(opt.param_groups, base_lrs):
                 group["lr"] = lr0 * 0.5 * (1 + math.cos(math.pi * fraction))
 
     from tqdm.auto import tqdm
 
-    outer = tqdm(total=epochs, initial=start, desc="epochs", unit="epoch", disable=not progress)
+    bar = tqdm(
+        total=per_epoch * epochs if per_epoch else None,
+        initial=per_epoch * start if per_epoch else 0,
+        unit="batch",
+        disable=not progress,
+    )
+    shown = {}  # the last test accuracy, kept on the bar during the next epoch
     try:
         for epoch in range(start, epochs):
             t0 = time.perf_counter()
+            bar.set_description(f"epoch {epoch + 1}/{epochs}", refresh=False)
             with _fork_rng(device):
                 epoch_seed = _epoch_seed(seed, epoch)
                 torch.manual_seed(epoch_seed)
                 generator = torch.Generator().manual_seed(epoch_seed)
-                inner = tqdm(
-                    total=_n_batches(train_data, batch_size),
-                    desc=f"epoch {epoch + 1}/{epochs}",
-                    unit="batch",
-                    leave=False,
-                    disable=not progress,
+                train_loss, train_acc = _run_epoch(
+                    model, train_data, opt, device, batch_size, generator, bar, set_lr, shown
                 )
-                try:
-                    train_loss, train_acc = _run_epoch(
-                        model, train_data, opt, device, batch_size, generator, inner, set_lr
-                    )
-                finally:
-                    inner.close()
             test_loss = test_acc = None
             if test_data is not None:
                 if isinstance(test_data, tuple):
@@ -509,13 +508,11 @@ def train(
             )
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, opt, epoch + 1, history, seed=seed)
-            postfix = {"loss": f"{train_loss:.4f}", "acc": f"{train_acc:.3f}"}
             if test_acc is not None:
-                postfix["test_acc"] = f"{test_acc:.3f}"
-            outer.set_postfix(postfix, refresh=False)
-            outer.update(1)
+                shown["test_acc"] = f"{test_acc:.3f}"
+            bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.3f}", **shown)
     finally:
-        outer.close()
+        bar.close()
     return history
 
 
