@@ -119,7 +119,8 @@ def max_pool_with_offsets(xp, k, s, out_hw):
 
 # Work on about this many bytes of input at a time: a block's planes, masks and gradients then
 # stay in the CPU's cache between the dozen passes over them (about 1.5-2x faster on AlexNet's
-# POOL1 than one pass over all 8 x 96 planes).
+# POOL1 than one pass over all 8 x 96 planes). Inputs up to 4 blocks go in one piece: blocks
+# would save little there and cost the copy that joins them (LeNet's S2 is 1.2 MB).
 BLOCK_BYTES = 1 << 20
 
 
@@ -127,6 +128,8 @@ def in_blocks(step, arrays, *args):
     """``step(*blocks, *args)`` on blocks of whole ``(image, channel)`` planes of ``arrays``
     (each ``(N, C, ...)``), about ``BLOCK_BYTES`` of the largest each; the ``(N, C, ...)``
     results of the blocks joined into one array."""
+    if max(a.nbytes for a in arrays) <= 4 * BLOCK_BYTES:
+        return step(*arrays, *args)
     n, c = arrays[0].shape[:2]
     # (N, C, H, W) -> (N C, 1, H, W): one plane per row, so blocks may cut across images.
     flat = [a.reshape((n * c, 1) + a.shape[2:]) for a in arrays]
