@@ -126,16 +126,16 @@ def _reduce_windows(xp, k, s, out_hw, combine):
     ``k_h + k_w - 2`` passes over the data instead of ``k_h * k_w - 1``, and no window is copied.
     """
     ho, wo = out_hw
-    # Column v of every window, for every padded row: (N, C, H_p, W_out), a view.
-    col = lambda v: xp[:, :, :, v : v + s[1] * (wo - 1) + 1 : s[1]]  # noqa: E731
-    rows = col(0).copy()
-    for v in range(1, k[1]):
-        combine(rows, col(v), out=rows)
-    # Row u of every window, now one value per window row: (N, C, H_out, W_out), a view.
-    row = lambda u: rows[:, :, u : u + s[0] * (ho - 1) + 1 : s[0]]  # noqa: E731
-    out = row(0).copy()
-    for u in range(1, k[0]):
-        combine(out, row(u), out=out)
+    # Column v of every window, for every padded row: views of shape (N, C, H_p, W_out).
+    cols = [xp[:, :, :, v : v + s[1] * (wo - 1) + 1 : s[1]] for v in range(k[1])]
+    rows = cols[0].copy()
+    for col in cols[1:]:
+        combine(rows, col, out=rows)
+    # Row u of every window, now one value per window row: views of shape (N, C, H_out, W_out).
+    row_views = [rows[:, :, u : u + s[0] * (ho - 1) + 1 : s[0]] for u in range(k[0])]
+    out = row_views[0].copy()
+    for row in row_views[1:]:
+        combine(out, row, out=out)
     return out
 
 
