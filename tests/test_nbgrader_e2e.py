@@ -31,10 +31,11 @@ TIMEOUT = 6  # seconds per cell: long enough for the real cells, short for the e
 
 
 def nbgrader(course, *args, check=True):
-    # nbgrader runs `alembic` (the gradebook's migrations) from PATH: put the venv's bin first.
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env, capture_output=True,
-                          text=True, timeout=600)
+    # Called by its path with the environment's bin/ left off PATH, as the README shows: the
+    # course's nbgrader_config.py must make nbgrader find its helper `alembic` by itself.
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p or ".").resolve() != BIN.resolve())
+    done = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=dict(os.environ, PATH=path),
+                          capture_output=True, text=True, timeout=600)
     if check and done.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done

@@ -181,9 +181,13 @@ def chapter_notebooks(root=None, chapters=None):
 _CONFIG = '''\
 # nbgrader configuration, written by `coursecnn course build`. Run nbgrader in this folder.
 import os
+import sys
 
 c = get_config()  # noqa: F821 (defined by traitlets when it loads this file)
 _here = os.path.dirname(os.path.abspath(__file__))
+# nbgrader runs `alembic` (the gradebook's migrations) by name: find it beside nbgrader's Python
+# even when the environment is not activated (.venv/bin/nbgrader called by its path).
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = _here
