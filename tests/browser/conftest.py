@@ -64,12 +64,13 @@ class PageProbe:
     def __init__(self, browser, base):
         self.base = base
         self.host = urlparse(base).netloc
-        self.foreign, self.failed = [], []
+        self.foreign, self.failed, self.errors = [], [], []
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         self.page.on("response", self._response)
+        self.page.on("pageerror", lambda e: self.errors.append(f"{e.message} {e.stack or ''}"))
 
     def _route(self, route):
         url = urlparse(route.request.url)
