@@ -132,10 +132,17 @@ def pool_rows(dtype, reps, only):
         y, idx = F.max_pool2d(xt, k, s, return_indices=True)
         dy = rng.standard_normal(tuple(y.shape)).astype(dtype)
         dyt = torch.from_numpy(dy)
+        switches = idx.numpy()
         cases = [
             ("max_pool2d forward", "forward", lambda: ref.max_pool2d(x, k, s), lambda: F.max_pool2d(xt, k, s)),
             ("avg_pool2d forward", "forward", lambda: ref.avg_pool2d(x, k, s), lambda: F.avg_pool2d(xt, k, s)),
+            # Given x alone, ours must find every window's maximum again; PyTorch's kernel is
+            # handed the indices its forward pass saved, and only scatters dy.
             ("max_pool2d backward", "backward", lambda: ref.max_pool2d_backward(dy, x, k, s),
+             lambda: torch.ops.aten.max_pool2d_with_indices_backward(dyt, xt, [k, k], [s, s], [0, 0], [1, 1], False, idx)),
+            # Like for like: both handed the saved switches (ours also checks them).
+            ("max_pool2d backward, saved switches", "backward",
+             lambda: ref.max_pool2d_backward(dy, x, k, s, indices=switches),
              lambda: torch.ops.aten.max_pool2d_with_indices_backward(dyt, xt, [k, k], [s, s], [0, 0], [1, 1], False, idx)),
             ("avg_pool2d backward", "backward", lambda: ref.avg_pool2d_backward(dy, x, k, s),
              lambda: torch.ops.aten.avg_pool2d_backward(dyt, xt, [k, k], [s, s], [0, 0], False, True, None)),

@@ -209,6 +209,24 @@ def test_max_pool_matches_torch_on_random_setups(setup):
     np.testing.assert_array_equal(mine, y.detach().numpy())
     np.testing.assert_array_equal(switches, idx.numpy())
     np.testing.assert_allclose(max_pool2d_backward(dy, x, k, s, p), t.grad.numpy(), atol=1e-14)
+    # With the saved switches (ours or PyTorch's), the backward pass only scatters dy.
+    for saved in (switches, idx.numpy()):
+        np.testing.assert_allclose(max_pool2d_backward(dy, x, k, s, p, indices=saved), t.grad.numpy(), atol=1e-14)
+
+
+def test_backward_with_switches_adds_where_windows_overlap():
+    # 3x3 windows at stride 1 on a peak: all four windows pick the centre entry.
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 1, 2] = 5.0
+    y, sw = max_pool2d_with_indices(x, 3, 1)
+    np.testing.assert_array_equal(sw, np.full((1, 1, 2, 2), 6))
+    dy = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    dx = max_pool2d_backward(dy, x, 3, 1, indices=sw)
+    assert dx[0, 0, 1, 2] == 10.0 and dx.sum() == 10.0
+    np.testing.assert_array_equal(dx, max_pool2d_backward(dy, x, 3, 1))
+    # float32 in, float32 out, as without the switches.
+    x32, dy32 = x.astype(np.float32), dy.astype(np.float32)
+    assert max_pool2d_backward(dy32, x32, 3, 1, indices=sw).dtype == np.float32
 
 
 def test_nmax_limits_and_padding():
@@ -274,7 +292,12 @@ def test_backward_passes_match_finite_differences(k, s, p):
         (lambda: max_pool2d_backward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 4, 4)), 2), ValueError, r"dy must have the output's shape \(1, 1, 2, 2\)"),
         (lambda: avg_pool2d_backward(np.ones((1, 1, 2)), np.ones((1, 1, 4, 4)), 2), ValueError, "dy must have 4 dimensions"),
         (lambda: max_unpool2d(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2)), 2), TypeError, "integer"),
-        (lambda: max_unpool2d(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 1), int), 2), ValueError, "y's shape"),
+        (lambda: max_unpool2d(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 1), int), 2), ValueError, r"pooled output's shape \(1, 1, 2, 2\)"),
+        (lambda: max_pool2d_backward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 4, 4)), 2, indices=np.zeros((1, 1, 2, 2))), TypeError, "indices must be an integer array"),
+        (lambda: max_pool2d_backward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 4, 4)), 2, indices=np.zeros((1, 1, 4), int)), ValueError, r"indices must have the pooled output's shape \(1, 1, 2, 2\), got \(1, 1, 4\)"),
+        (lambda: max_pool2d_backward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 4, 4)), 2, indices=np.full((1, 1, 2, 2), -1)), ValueError, r"indices must lie in \[0, 16\)"),
+        # Window (0, 1) covers columns 2 and 3; index 0 is column 0.
+        (lambda: max_pool2d_backward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 4, 4)), 2, indices=np.array([[[[0, 0], [8, 10]]]])), ValueError, r"indices\[0, 0, 0, 1\] = 0 lies outside its 2x2 window"),
         (lambda: max_unpool2d(np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2), ValueError, r"\[0, 16\)"),
     ],
 )
@@ -296,6 +319,7 @@ def test_no_argument_is_modified_and_dtypes():
     y, sw = max_pool2d_with_indices(x, 2)
     kept_y, kept_sw = y.copy(), sw.copy()
     max_unpool2d(y, sw, 2)
+    max_pool2d_backward(dy, x, 2, indices=sw)
     for a, b in ((x, kept_x), (dy, kept_dy), (y, kept_y), (sw, kept_sw)):
         np.testing.assert_array_equal(a, b)
     # Integers are promoted to float64; float32 stays float32.
