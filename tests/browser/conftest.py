@@ -59,7 +59,7 @@ def browser():
 
 
 class PageProbe:
-    """A page with a record of what it asked for: foreign requests and failures."""
+    """A page with a record of what it asked for (foreign requests, failures) and of its errors."""
 
     def __init__(self, browser, base):
         self.base = base
@@ -71,6 +71,9 @@ class PageProbe:
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
         self.page.on("response", self._response)
         self.page.on("pageerror", lambda e: self.errors.append(f"{e.message} {e.stack or ''}"))
+        # Errors the page logs (a resource the browser fetched on its own, such as /favicon.ico,
+        # reports a 404 only here).
+        self.page.on("console", self._console)
 
     def _route(self, route):
         url = urlparse(route.request.url)
@@ -79,6 +82,10 @@ class PageProbe:
         else:
             self.foreign.append(route.request.url)
             route.abort()
+
+    def _console(self, message):
+        if message.type == "error":
+            self.errors.append(f"console: {message.text} at {message.location.get('url', '?')}")
 
     def _response(self, response):
         if response.status >= 400:

@@ -45,25 +45,20 @@ def site():
 def loaded(browser, site):
     """The Explorers page, opened once for this file (each test re-mounts the explorers)."""
     probe = PageProbe(browser, site)
-    errors = []
-    probe.page.on("pageerror", lambda e: errors.append(f"{e.message} {e.stack or ''}"))
     probe.page.goto(f"{site}/{PAGE}", wait_until="load")
     probe.page.wait_for_selector(".ccnn-explorer[data-ready]", timeout=20000)
-    yield probe, errors
+    yield probe
     probe.close()
 
 
 @pytest.fixture
 def page(loaded):
-    probe, errors = loaded
+    probe = loaded
     # a fresh start for every test: mount each explorer again from its embedded data
     probe.page.evaluate("""() => document.querySelectorAll('.ccnn-explorer').forEach(root => {
         root.ccnn = null; root.removeAttribute('data-ready'); window.coursecnnExplorers.mount(root); })""")
     yield probe.page
-    # Not ours: the vendored widget manager looks for MathJax 2's MathJax.Hub on pages with both
-    # math and saved widgets.
-    mine = [e for e in errors if "/vendor/html-manager/" not in e]
-    assert mine == [], f"JavaScript errors: {mine}"
+    assert probe.errors == [], f"JavaScript errors: {probe.errors}"
     assert probe.foreign == [], f"requests to other hosts: {probe.foreign}"
     assert probe.failed == [], f"failed requests: {probe.failed}"
 

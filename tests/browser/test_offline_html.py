@@ -41,10 +41,7 @@ def test_page_works_offline(probe, path):
     screenshot(page, path.replace("/", "__").removesuffix(".html"))
     assert probe.foreign == [], f"{path}: requests to other hosts: {probe.foreign}"
     assert probe.failed == [], f"{path}: failed requests: {probe.failed}"
-    # The one error we accept is not ours: the vendored widget manager looks for MathJax 2's
-    # MathJax.Hub on pages that carry both math and saved widgets (the widgets still render).
-    errors = [e for e in probe.errors if "/vendor/html-manager/" not in e]
-    assert errors == [], f"{path}: JavaScript errors: {errors}"
+    assert probe.errors == [], f"{path}: JavaScript errors: {probe.errors}"
 
 
 def test_saved_widgets_render(probe):
