@@ -85,11 +85,14 @@ class Summary:
     def _repr_html_(self):
         body, foot = self._cells()
         esc = html.escape
-        head = "".join(f"<th>{esc(h)}</th>" for h in self.headers)
-        right = ' style="text-align:right"'
+        # Inline styles, so the table looks the same in Jupyter and in the book: room between
+        # columns (names such as "LocalResponseNorm" would otherwise run into the shapes).
+        pad = "padding:2px 12px"
+        left, right = f' style="{pad};text-align:left"', f' style="{pad};text-align:right"'
+        head = "".join(f"<th{left if i < 3 else right}>{esc(h)}</th>" for i, h in enumerate(self.headers))
 
         def tr(row, cell="td"):
-            cells = [f"<{cell}>{esc(v)}</{cell}>" for v in row[:3]]
+            cells = [f"<{cell}{left}>{esc(v)}</{cell}>" for v in row[:3]]
             cells += [f"<{cell}{right}>{esc(v)}</{cell}>" for v in row[3:]]
             return "<tr>" + "".join(cells) + "</tr>"
 

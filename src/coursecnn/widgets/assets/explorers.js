@@ -198,6 +198,9 @@
     var ratio = window.devicePixelRatio || 1;
     canvas.width = W * cell * ratio; canvas.height = H * cell * ratio;
     canvas.style.width = Math.round(W * cell * (zoom || 1)) + "px"; canvas.style.height = Math.round(H * cell * (zoom || 1)) + "px";
+    // Pixel blocks for pictures; smooth scaling for numbers, where dropping a column of pixels
+    // would erase a thin stroke of a digit.
+    canvas.style.imageRendering = numbers ? "auto" : "pixelated";
     var g = canvas.getContext("2d");
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     for (var i = 0; i < H; i++)
@@ -209,11 +212,16 @@
         if (numbers) {
           g.strokeStyle = "#c8c8c8"; g.lineWidth = 1;
           g.strokeRect(j * cell + 0.5, i * cell + 0.5, cell - 1, cell - 1);
-          var dark = inside && lo >= 0 && (v - lo) / Math.max(hi - lo, 1e-12) > 0.55;
-          g.fillStyle = dark ? "#fff" : inside ? "#222" : "#7890a8";
-          g.font = Math.max(9, Math.floor(cell / 2.7)) + "px sans-serif";
+          // White text only on the darkest blues, where black would be harder to read.
+          var dark = inside && (lo >= 0 ? (v - lo) / Math.max(hi - lo, 1e-12) > 0.85
+                                        : v < 0 && -v / Math.max(-lo, hi, 1e-12) > 0.6);
+          g.fillStyle = dark ? "#fff" : inside ? "#111" : "#5f7690";
+          // As large as the cell allows: shrink only the labels that would not fit ("-0.25").
+          var label = fmt(v, 2), size = Math.max(10, Math.floor(cell / 2.1));
+          for (g.font = size + "px sans-serif"; size > 8 && g.measureText(label).width > cell - 3;)
+            g.font = --size + "px sans-serif";
           g.textAlign = "center"; g.textBaseline = "middle";
-          g.fillText(fmt(v, 2), j * cell + cell / 2, i * cell + cell / 2);
+          g.fillText(label, j * cell + cell / 2, i * cell + cell / 2);
         }
       }
     return g;
