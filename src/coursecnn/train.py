@@ -480,6 +480,9 @@ def train(
         initial=per_epoch * start if per_epoch else 0,
         unit="batch",
         disable=not progress,
+        # In a notebook: a full-width widget whose text wraps instead of ending in "…"; in a
+        # terminal: as wide as the terminal.
+        dynamic_ncols=True,
     )
     shown = {}  # the last test accuracy, kept on the bar during the next epoch
     try:
