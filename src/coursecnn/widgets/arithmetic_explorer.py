@@ -124,10 +124,20 @@ class ArithmeticExplorer(W.VBox):
                 self._message = str(err)
                 try:
                     self._size = arith.conv_output_size(n, f, stride=s, padding=p, dilation=d, strict=False)
-                    exact = (n + 2 * p - d * (f - 1) - 1) / s + 1
-                    self._formula += f" = {exact:.2f}"
                 except ValueError:
                     self._size = None
+                else:
+                    # The stride does not tile the input: say so in the formula's own terms, as the
+                    # book's JavaScript explorer does, and draw the floored output.
+                    span = n + 2 * p - d * (f - 1) - 1
+                    exact, left = span / s + 1, span - (self._size - 1) * s
+                    self._formula += f" = {exact:.2f}"
+                    self._message = (
+                        f"Stride {s} doesn't fit: ({n} + 2\u00b7{p} - {d}\u00b7({f} - 1) - 1)/{s} + 1 = "
+                        f"{exact:.2f} is not a whole number. PyTorch (and coursecnn.ref) floor it to "
+                        f"{self._size}: the last {left} {'row and column' if left == 1 else 'rows and columns'} "
+                        "of the padded input are never used."
+                    )
         total = (self._size or 1) ** 2 - 1
         self._busy = True
         try:
