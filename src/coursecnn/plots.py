@@ -27,7 +27,7 @@ def _as_boxes(highlight):
 
 def draw_grid(values, ax=None, highlight=None, fmt="{:g}", cmap="Blues", title=None,
               color="tab:red", fontsize=None):
-    """draw_grid(values, ax=None, highlight=None, fmt="{:g}", cmap="Blues", title=None) -> Axes
+    """draw_grid(values, ax=None, highlight=None, fmt="{:g}", cmap="Blues", title=None, color="tab:red", fontsize=None) -> Axes
 
     Draw a 2D array as a grid of cells with its numbers written in them, optionally outlining
     windows (the kernel's current position, say).
@@ -98,7 +98,7 @@ def draw_grid(values, ax=None, highlight=None, fmt="{:g}", cmap="Blues", title=N
 
 
 def draw_grids(grids, titles=None, highlights=None, symbols=None, figsize=None, fmt="{:g}"):
-    """draw_grids(grids, titles=None, highlights=None, symbols=None, figsize=None) -> (Figure, list of Axes)
+    """draw_grids(grids, titles=None, highlights=None, symbols=None, figsize=None, fmt="{:g}") -> (Figure, list of Axes)
 
     Draw several grids of numbers in a row, e.g. ``input * kernel = output``, each scaled to its size.
 
@@ -155,7 +155,7 @@ def draw_grids(grids, titles=None, highlights=None, symbols=None, figsize=None, 
 
 
 def show_images(images, titles=None, cmap="gray", ncols=None, figsize=None, vmin=None, vmax=None):
-    """show_images(images, titles=None, cmap="gray", ncols=None, figsize=None) -> (Figure, list of Axes)
+    """show_images(images, titles=None, cmap="gray", ncols=None, figsize=None, vmin=None, vmax=None) -> (Figure, list of Axes)
 
     Show images side by side without axes ticks: a photograph and its filtered versions, say.
 

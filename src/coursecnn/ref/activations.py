@@ -84,6 +84,12 @@ def step_grad(x):
     The step's derivative: 0 everywhere (it is undefined at 0; 0 is used there too). This is
     why a network of step units cannot be trained by gradient descent.
 
+    Args:
+        x: an array of any shape.
+
+    Returns:
+        An array of ``x``'s shape.
+
     Example::
 
         >>> step_grad(np.array([-1.0, 0.0, 2.0]))
@@ -120,6 +126,12 @@ def sigmoid_grad(x):
 
     ``sigmoid(x) * (1 - sigmoid(x))``, at most 1/4 (at 0).
 
+    Args:
+        x: an array of any shape.
+
+    Returns:
+        An array of ``x``'s shape.
+
     Example::
 
         >>> sigmoid_grad(np.array([0.0]))
@@ -134,6 +146,12 @@ def tanh(x):
 
     The hyperbolic tangent, ``2 * sigmoid(2 x) - 1``, values in ``(-1, 1)``.
 
+    Args:
+        x: an array of any shape.
+
+    Returns:
+        An array of ``x``'s shape.
+
     Example::
 
         >>> tanh(np.array([0.0]))
@@ -146,6 +164,12 @@ def tanh_grad(x):
     """tanh_grad(x) -> ndarray
 
     ``1 - tanh(x) ** 2``, at most 1 (at 0).
+
+    Args:
+        x: an array of any shape.
+
+    Returns:
+        An array of ``x``'s shape.
 
     Example::
 
@@ -161,6 +185,12 @@ def relu(x):
 
     ``max(0, x)`` elementwise.
 
+    Args:
+        x: an array of any shape.
+
+    Returns:
+        An array of ``x``'s shape.
+
     Example::
 
         >>> relu(np.array([-2.0, 0.0, 3.0]))
@@ -174,6 +204,12 @@ def relu_grad(x):
     """relu_grad(x) -> ndarray
 
     1 where ``x > 0``, else 0 (0 at ``x = 0``, as in PyTorch).
+
+    Args:
+        x: an array of any shape.
+
+    Returns:
+        An array of ``x``'s shape.
 
     Example::
 
@@ -216,6 +252,13 @@ def leaky_relu_grad(x, negative_slope=0.01):
     """leaky_relu_grad(x, negative_slope=0.01) -> ndarray
 
     1 where ``x > 0``, else ``negative_slope`` (also at 0, as in PyTorch).
+
+    Args:
+        x: an array of any shape.
+        negative_slope: the slope for negative inputs. Default: ``0.01``.
+
+    Returns:
+        An array of ``x``'s shape.
 
     Example::
 

@@ -459,6 +459,10 @@ class Flatten(Module):
     Merges dimensions ``start_dim`` to ``end_dim`` into one, like ``torch.nn.Flatten``: a batch
     ``(N, C, H, W)`` becomes ``(N, C * H * W)``, the bridge from convolutions to ``Linear``.
 
+    Args:
+        start_dim (int): the first dimension to merge. Default: ``1`` (keep the batch axis).
+        end_dim (int): the last dimension to merge; negative counts from the end. Default: ``-1``.
+
     Example::
 
         >>> Flatten().forward(np.zeros((2, 3, 4, 5))).shape
@@ -607,6 +611,9 @@ class Sequential(Module):
     ``named_parameters()`` ``("0.weight", param, grad)`` triples; ``model[i]`` is the ``i``-th layer
     (a slice gives a ``Sequential``), ``len(model)`` the number of layers; ``train()``, ``eval()``
     and ``zero_grad()`` reach every layer.
+
+    Args:
+        *layers: the layers (objects with ``forward`` and ``backward``), first to last.
 
     Example::
 

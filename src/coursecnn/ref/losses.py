@@ -61,6 +61,13 @@ def mse_grad(y_pred, y_true):
 
     Gradient of :func:`mse` with respect to ``y_pred``: ``2 (y_pred - y_true) / size``.
 
+    Args:
+        y_pred: predictions, an array of any shape.
+        y_true: targets, the same shape.
+
+    Returns:
+        An array of ``y_pred``'s shape.
+
     Example::
 
         >>> mse_grad(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
@@ -96,6 +103,13 @@ def quadratic_loss_grad(y_pred, y_true):
     """quadratic_loss_grad(y_pred, y_true) -> ndarray
 
     Gradient of :func:`quadratic_loss`: ``y_pred - y_true``.
+
+    Args:
+        y_pred: predictions, an array of any shape.
+        y_true: targets, the same shape.
+
+    Returns:
+        An array of ``y_pred``'s shape.
 
     Example::
 
@@ -149,6 +163,13 @@ def binary_cross_entropy_grad(p, y):
     Gradient of :func:`binary_cross_entropy` with respect to ``p``:
     ``(p - y) / (p (1 - p)) / size``, the denominator kept above ``1e-12`` (as in PyTorch).
     After a sigmoid, the chain rule turns this into the simple ``(p - y) / size``.
+
+    Args:
+        p: predicted probabilities in ``[0, 1]``, an array of any shape.
+        y: targets in ``[0, 1]``, the same shape.
+
+    Returns:
+        An array of ``p``'s shape.
 
     Example::
 
