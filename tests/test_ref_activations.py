@@ -130,9 +130,37 @@ def test_softmax_properties(x):
     # A constant shift changes nothing; log_softmax is its log.
     np.testing.assert_allclose(softmax(x + 7.5), y, rtol=1e-10, atol=1e-300)
     np.testing.assert_allclose(np.exp(log_softmax(x)), y, rtol=1e-10, atol=1e-300)
-    assert np.all(sigmoid(x) > 0) or np.any(x < -30)
+    # On [-50, 50] the textbook formula neither overflows nor loses precision: compare with it.
+    s = sigmoid(x)
+    np.testing.assert_allclose(s, 1 / (1 + np.exp(-x)), rtol=1e-14, atol=0)
+    assert np.all(s > 0)  # sigmoid(-50) ~ 2e-22 is far above the smallest float64
+    assert np.all(s[x < 30] < 1)  # 1 - sigmoid(x) ~ exp(-x) only rounds 1 away beyond x ~ 36.7
     np.testing.assert_allclose(tanh(x), 2 * sigmoid(2 * x) - 1, atol=1e-12)
     np.testing.assert_array_equal(x, kept)
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+def test_backward_and_grad_functions_do_not_modify_their_arguments(dim):
+    rng = np.random.default_rng(5)
+    x = rng.normal(scale=3.0, size=(3, 4))
+    x[0, 0] = 0.0  # the kink of step, relu and leaky_relu
+    dy = rng.normal(size=(3, 4))
+    y, log_y = softmax(x, dim), log_softmax(x, dim)
+    vec = softmax(x[1])
+    args = (x, dy, y, log_y, vec)
+    kept = [a.copy() for a in args]
+    outputs = [
+        step_grad(x), sigmoid_grad(x), tanh_grad(x), relu_grad(x), leaky_relu_grad(x), leaky_relu_grad(x, 0.3),
+        softmax_backward(dy, y, dim), log_softmax_backward(dy, log_y, dim), softmax_jacobian(vec),
+    ]
+    for a, k in zip(args, kept):
+        np.testing.assert_array_equal(a, k)
+    # Nor do they hand back one of their arguments (writing to the result must not reach them).
+    for out in outputs:
+        assert not any(np.shares_memory(out, a) for a in args)
+        out[...] = 123.0
+    for a, k in zip(args, kept):
+        np.testing.assert_array_equal(a, k)
 
 
 def test_integer_input_and_dtype():

@@ -203,6 +203,16 @@ W = np.ones((4, 3, 3, 3))
         (lambda: conv2d(X, W, b=np.ones(3)), ValueError, r"b must have one entry per output channel \(4,\), got shape \(3,\)"),
         (lambda: conv2d(X, W, padding_mode="mirror"), ValueError, r"padding_mode must be one of 'zeros', 'replicate', 'reflect'.*'mirror'"),
         (lambda: conv2d(X, W, padding=8, padding_mode="reflect"), ValueError, r"reflect padding 8 must be smaller than the input size 8"),
+        (lambda: conv2d(X, W, padding=9, padding_mode="circular"), ValueError, r"^conv2d: circular padding 9 must be at most the input size 8"),
+        (lambda: conv2d(np.ones((1, 3, 8, 4)), W, padding=(1, 5), padding_mode="circular"), ValueError, r"circular padding 5 must be at most the input size 4"),
+        (lambda: conv2d_naive(X, W, padding=9, padding_mode="circular"), ValueError, r"^conv2d_naive: circular padding 9 must be at most the input size 8"),
+        (lambda: conv1d(np.ones((1, 1, 3)), np.ones((1, 1, 1)), padding=4, padding_mode="circular"), ValueError, r"^conv1d: circular padding 4 must be at most the input size 3"),
+        (lambda: ref.conv2d_backward(np.ones((1, 4, 24, 24)), X, W, padding=9, padding_mode="circular"), ValueError, r"^conv2d_backward: circular padding 9 must be at most the input size 8"),
+        (lambda: pad2d(X, (0, 9), mode="circular"), ValueError, r"circular padding 9 must be at most the input size 8"),
+        (lambda: conv2d(X, np.ones((4, 3, 0, 3))), ValueError, r"^conv2d: the kernel must be at least 1 wide on every axis, got w of shape \(4, 3, 0, 3\)"),
+        (lambda: conv2d(X, np.ones((4, 3, 3, 0)), padding=1), ValueError, r"kernel must be at least 1 wide on every axis, got w of shape \(4, 3, 3, 0\)"),
+        (lambda: conv2d_naive(X, np.ones((4, 3, 0, 0))), ValueError, r"^conv2d_naive: the kernel must be at least 1 wide.*\(4, 3, 0, 0\)"),
+        (lambda: conv1d(np.ones((1, 3, 8)), np.ones((4, 3, 0))), ValueError, r"kernel must be at least 1 wide.*\(4, 3, 0\)"),
         (lambda: conv2d("image", W), TypeError, r"x must be a numeric array.*str"),
         (lambda: conv2d(X, np.full((4, 3, 3, 3), "a")), TypeError, r"w must be a numeric array"),
         (lambda: conv2d(X, W, stride=1.5), TypeError, r"stride must be an int or a tuple of 2 ints, got 1.5"),
@@ -217,6 +227,18 @@ W = np.ones((4, 3, 3, 3))
 def test_errors_name_the_problem(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_circular_padding_may_equal_the_input_size():
+    # PyTorch wraps around at most once: padding == size is the largest it allows (and we too).
+    rng = np.random.default_rng(6)
+    x, w = rng.normal(size=(1, 2, 3, 4)), rng.normal(size=(2, 2, 2, 3))
+    got = conv2d(x, w, padding=(3, 4), padding_mode="circular")
+    want = torch_conv(F.conv2d, x, w, None, 1, (3, 4), 1, 1, "circular", 2)
+    assert got.shape == (1, 2, 8, 10)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    with pytest.raises(RuntimeError, match="wrapping around more than once"):
+        F.pad(torch.tensor(x), (5, 5, 3, 3), mode="circular")
 
 
 def test_error_names_the_function():

@@ -128,11 +128,14 @@ def test_conv1d_and_conv3d_backward_finite_differences():
         (conv3d, conv3d_backward, rng.normal(size=(1, 2, 3, 4, 3)), rng.normal(size=(2, 2, 2, 2, 2))),
     ]:
         kwargs = dict(stride=2, padding=1)
-        y = conv(x, w, **kwargs)
+        b = rng.normal(size=w.shape[0])
+        y = conv(x, w, b, **kwargs)
         dy = rng.normal(size=y.shape)
-        dx, dw, _ = back(dy, x, w, **kwargs)
-        assert relative_error(dx, numerical_gradient(lambda v: (dy * (conv(v, w, **kwargs) - y)).sum(), x)) < 1e-7
-        assert relative_error(dw, numerical_gradient(lambda v: (dy * (conv(x, v, **kwargs) - y)).sum(), w)) < 1e-7
+        dx, dw, db = back(dy, x, w, **kwargs)
+        assert db.shape == b.shape
+        assert relative_error(dx, numerical_gradient(lambda v: (dy * (conv(v, w, b, **kwargs) - y)).sum(), x)) < 1e-7
+        assert relative_error(dw, numerical_gradient(lambda v: (dy * (conv(x, v, b, **kwargs) - y)).sum(), w)) < 1e-7
+        assert relative_error(db, numerical_gradient(lambda v: (dy * (conv(x, w, v, **kwargs) - y)).sum(), b)) < 1e-7
 
 
 # ----------------------------------------------------------------------- what the book says of dx

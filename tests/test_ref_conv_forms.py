@@ -116,14 +116,38 @@ def test_fft_equals_conv2d(n, c, k, h, wd, fh, fw, bias, seed):
     np.testing.assert_allclose(got, conv2d(x, w, b), rtol=1e-10, atol=1e-11)
 
 
-def test_fft_without_the_flip_is_a_true_convolution():
+def true_convolution_valid(x, w):
+    """The mathematical 2-D convolution (x * w)[m, n] = sum_{a, b} x[m - a, n - b] w[a, b], its
+    'valid' part (m >= F_h - 1, n >= F_w - 1), with loops over one image and one kernel."""
+    (h, wd), (fh, fw) = x.shape, w.shape
+    out = np.zeros((h - fh + 1, wd - fw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            m, n = i + fh - 1, j + fw - 1
+            out[i, j] = sum(x[m - a, n - b] * w[a, b] for a in range(fh) for b in range(fw))
+    return out
+
+
+@pytest.mark.parametrize("hw, f", [((6, 6), (3, 3)), ((5, 7), (2, 3)), ((4, 5), (4, 1)), ((3, 6), (1, 3))])
+def test_fft_without_the_flip_is_a_true_convolution(hw, f):
     # conv2d is a cross-correlation: feeding conv2d_fft the pre-flipped kernel gives conv2d's
-    # answer with the kernel flipped, i.e. the mathematical convolution
+    # answer with the kernel flipped, i.e. the mathematical convolution with the kernel as given
     rng = np.random.default_rng(22)
-    x, w = rng.normal(size=(1, 1, 6, 6)), rng.normal(size=(1, 1, 3, 3))
+    x, w = rng.normal(size=(1, 1) + hw), rng.normal(size=(1, 1) + f)
     flipped = w[:, :, ::-1, ::-1]
-    np.testing.assert_allclose(conv2d_fft(x, flipped), conv2d(x, flipped), rtol=1e-10, atol=1e-12)
-    assert not np.allclose(conv2d(x, flipped), conv2d(x, w))
+    true = true_convolution_valid(x[0, 0], w[0, 0])
+    # a one-row (one-column) kernel convolves each row (column) on its own: NumPy's 1-D
+    # convolution checks the loop
+    if f[0] == 1:
+        rows = [np.convolve(row, w[0, 0, 0], "valid") for row in x[0, 0]]
+        np.testing.assert_allclose(true, rows, rtol=1e-12, atol=1e-12)
+    if f[1] == 1:
+        cols = [np.convolve(col, w[0, 0, :, 0], "valid") for col in x[0, 0].T]
+        np.testing.assert_allclose(true, np.transpose(cols), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv2d_fft(x, flipped)[0, 0], true, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(conv2d(x, flipped)[0, 0], true, rtol=1e-12, atol=1e-12)
+    # and without the flip the two differ (the kernels here are not symmetric)
+    assert not np.allclose(conv2d_fft(x, w)[0, 0], true)
 
 
 def test_fft_float32_and_errors():

@@ -326,9 +326,74 @@ def test_layers_do_not_modify_their_inputs_and_keep_copies():
         np.testing.assert_array_equal(g, g0)
     logits, target = RNG.standard_normal((2, 3)), np.array([0, 2])
     l0, t0 = logits.copy(), target.copy()
-    CrossEntropyLoss().forward(logits, target)
+    loss_fn = CrossEntropyLoss()
+    loss_fn.forward(logits, target)
     np.testing.assert_array_equal(logits, l0)
     np.testing.assert_array_equal(target, t0)
+    # backward neither writes into the caller's arrays nor reads them again: it uses its copies.
+    expected = (softmax_rows(l0) - np.eye(3)[t0]) / 2
+    logits += 100.0 * np.array([1.0, -1.0, 0.5])
+    target[:] = [1, 1]
+    changed_l, changed_t = logits.copy(), target.copy()
+    np.testing.assert_allclose(loss_fn.backward(), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(loss_fn.backward(), expected, rtol=1e-12, atol=1e-15)  # backward twice: same
+    np.testing.assert_array_equal(logits, changed_l)
+    np.testing.assert_array_equal(target, changed_t)
+
+
+def softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+LAYERS_WITH_CACHES = {
+    "Conv2d": lambda: Conv2d(2, 3, 3, stride=1, padding=1, rng=0),
+    "Conv2d-strided-grouped": lambda: Conv2d(2, 4, (3, 2), stride=2, padding=(1, 0), groups=2, rng=1),
+    "MaxPool2d": lambda: MaxPool2d(2),
+    "MaxPool2d-padded": lambda: MaxPool2d(3, stride=2, padding=1),
+    "AvgPool2d": lambda: AvgPool2d(3, stride=2, padding=1),
+    "Sequential": lambda: Sequential(
+        Conv2d(2, 3, 3, padding=1, rng=2), ReLU(), MaxPool2d(2), Flatten(), Linear(12, 2, rng=3)
+    ),
+}
+
+
+@pytest.mark.parametrize("make", LAYERS_WITH_CACHES.values(), ids=LAYERS_WITH_CACHES.keys())
+def test_conv_pool_and_sequential_do_not_modify_their_inputs_and_keep_copies(make):
+    x = RNG.permutation(2 * 2 * 4 * 4).reshape(2, 2, 4, 4) / 10.0 - 1.5  # distinct values: no ties
+    reference = make()
+    y = reference.forward(x.copy())
+    dy = RNG.standard_normal(y.shape)
+    ref_dx = reference.backward(dy.copy())
+    ref_grads = {name: g.copy() for name, g in _all_grads(reference)}
+
+    layer = make()
+    kept_x, kept_dy = x.copy(), dy.copy()
+    np.testing.assert_array_equal(layer.forward(x), y)
+    np.testing.assert_array_equal(x, kept_x)
+    # The caller reuses its array after forward (reversed: other maxima, other dw) ...
+    x[...] = -x[..., ::-1, ::-1]
+    changed_x = x.copy()
+    dx = layer.backward(dy)
+    # ... backward neither reads it nor writes into it or into dy.
+    np.testing.assert_array_equal(x, changed_x)
+    np.testing.assert_array_equal(dy, kept_dy)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-13, atol=1e-15)
+    grads = dict(_all_grads(layer))
+    assert grads.keys() == ref_grads.keys()
+    for name, g in grads.items():
+        np.testing.assert_allclose(g, ref_grads[name], rtol=1e-13, atol=1e-15, err_msg=name)
+    # The returned dx is a fresh array: writing to it reaches neither dy nor the next backward.
+    dx[...] = 7.0
+    np.testing.assert_array_equal(dy, kept_dy)
+    layer.zero_grad()
+    np.testing.assert_allclose(layer.backward(dy), ref_dx, rtol=1e-13, atol=1e-15)
+
+
+def _all_grads(layer):
+    if isinstance(layer, Sequential):
+        return [(name, g) for name, _, g in layer.named_parameters()]
+    return list(layer.grads.items())
 
 
 @settings(max_examples=25, deadline=None)
@@ -400,6 +465,39 @@ def test_backward_shape_errors():
     relu.forward(np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"dy of shape \(2, 2\)"):
         relu.backward(np.ones((2, 3)))
+
+
+def test_flatten_and_dropout_backward_reject_a_dy_of_the_wrong_shape():
+    flat = Flatten()
+    flat.forward(np.ones((2, 3, 2, 2)))
+    with pytest.raises(ValueError, match=r"Flatten.backward: dy must have the forward output.s shape \(2, 12\), got \(2, 11\)"):
+        flat.backward(np.ones((2, 11)))
+    with pytest.raises(RuntimeError, match="Flatten.backward was called before forward"):
+        Flatten().backward(np.ones((2, 12)))
+    drop = Dropout(0.5, rng=0)
+    drop.forward(np.ones((4, 5)))
+    with pytest.raises(ValueError, match=r"Dropout.backward expects dy of shape \(4, 5\), got \(4, 6\)"):
+        drop.backward(np.ones((4, 6)))
+    # Same size, transposed: still refused (a reshape would silently scramble the mask).
+    with pytest.raises(ValueError, match=r"Dropout.backward expects dy of shape \(4, 5\), got \(5, 4\)"):
+        drop.backward(np.ones((5, 4)))
+    drop.eval()
+    with pytest.raises(ValueError, match=r"Dropout.backward expects dy of shape \(4, 5\), got \(5, 4\)"):
+        drop.backward(np.ones((5, 4)))
+    with pytest.raises(RuntimeError, match="Dropout.backward was called before forward"):
+        Dropout(0.5).backward(np.ones((4, 5)))
+
+
+def test_flatten_backward_rejects_a_dy_of_the_right_size_but_the_wrong_shape():
+    flat = Flatten()
+    flat.forward(np.ones((2, 3, 2, 2)))
+    with pytest.raises(ValueError, match=r"\(4, 6\).*\(2, 12\)|\(2, 12\).*\(4, 6\)"):
+        flat.backward(np.ones((4, 6)))
+
+
+def test_cross_entropy_loss_layer_rejects_an_empty_batch():
+    with pytest.raises(ValueError, match=r"empty.*\(0, 3\)|batch is empty"):
+        CrossEntropyLoss().forward(np.ones((0, 3)), np.zeros(0, dtype=int))
 
 
 def test_conv2d_channel_mismatch_names_both_counts():

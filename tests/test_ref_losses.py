@@ -138,6 +138,12 @@ def test_one_hot():
         (lambda: cross_entropy(np.ones((2, 3)), np.array([0, 3])), ValueError, r"\[0, 3\), got 3"),
         (lambda: cross_entropy_grad(np.ones((2, 3)), np.array([0])), ValueError, r"shape \(N,\) = \(2,\)"),
         (lambda: one_hot([0, 1], 0), ValueError, "num_classes"),
+        (lambda: cross_entropy(np.ones((0, 3)), np.zeros(0, dtype=int)), ValueError, r"^cross_entropy: the batch is empty"),
+        (lambda: cross_entropy_grad(np.ones((0, 3)), np.zeros(0, dtype=int)), ValueError, r"^cross_entropy_grad: the batch is empty"),
+        (lambda: one_hot(np.array([[0, 1], [1, 0]]), 2), ValueError, r"one_hot expects target of shape \(N,\), got shape \(2, 2\)"),
+        (lambda: one_hot(1, 2), ValueError, r"one_hot expects target of shape \(N,\), got shape \(\)"),
+        (lambda: one_hot(np.array([0.0, 1.0]), 2), TypeError, r"one_hot: target must hold integer class indices, got dtype float64"),
+        (lambda: one_hot(np.array([0, 2]), 2), ValueError, r"one_hot: target class indices must be in \[0, 2\), got 2"),
     ],
 )
 def test_errors(call, err, match):
@@ -151,7 +157,11 @@ def test_arguments_not_modified():
         f(a, b)
     cross_entropy(lg, t)
     cross_entropy_grad(lg, t)
-    for x, kept in ((a, PRED), (b, TRUE), (lg, LOGITS), (t, TARGET)):
+    one_hot(t, 4)
+    p, y = P.copy(), Y.copy()
+    binary_cross_entropy(p, y)
+    binary_cross_entropy_grad(p, y)
+    for x, kept in ((a, PRED), (b, TRUE), (lg, LOGITS), (t, TARGET), (p, P), (y, Y)):
         np.testing.assert_array_equal(x, kept)
 
 

@@ -46,6 +46,18 @@ def distinct(shape, seed=0):
     return rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0 - 3.0
 
 
+def fewest_real_values(hw, k, s, p):
+    """The fewest real (unpadded) input values any pooling window holds, counted with loops."""
+    out = pool_output_shape((1, 1) + tuple(hw), k, s, p)[2:]
+    counts = []
+    for i in range(out[0]):
+        for j in range(out[1]):
+            rows = [r for r in range(i * s[0] - p[0], i * s[0] - p[0] + k[0]) if 0 <= r < hw[0]]
+            cols = [c for c in range(j * s[1] - p[1], j * s[1] - p[1] + k[1]) if 0 <= c < hw[1]]
+            counts.append(len(rows) * len(cols))
+    return min(counts)
+
+
 # ----------------------------------------------------------------- the lectures' worked examples
 
 # Lecture 000 ("Subsampling - maxpooling"): 2x2 max pooling of this grid gives 20 30 / 112 37.
@@ -187,12 +199,18 @@ def test_naive_and_fast_agree(setup):
     np.testing.assert_allclose(avg_pool2d_naive(x, k, s, p), avg_pool2d(x, k, s, p), atol=1e-14)
     np.testing.assert_allclose(max_pool2d_backward_naive(dy, x, k, s, p), max_pool2d_backward(dy, x, k, s, p), atol=1e-14)
     np.testing.assert_allclose(avg_pool2d_backward_naive(dy, x, k, s, p), avg_pool2d_backward(dy, x, k, s, p), atol=1e-14)
-    if p == (0, 0):
-        for n in {1, k[0] * k[1], int(rng.integers(1, k[0] * k[1] + 1))}:
-            np.testing.assert_allclose(nmax_pool2d_naive(x, k, n, s, p), nmax_pool2d(x, k, n, s, p), atol=1e-14)
-            np.testing.assert_allclose(
-                nmax_pool2d_backward_naive(dy, x, k, n, s, p), nmax_pool2d_backward(dy, x, k, n, s, p), atol=1e-14
-            )
+    # With padding, n may be at most the number of real values in the emptiest border window.
+    fewest = fewest_real_values(x.shape[2:], k, s, p)
+    for n in {1, fewest, int(rng.integers(1, fewest + 1))}:
+        np.testing.assert_allclose(nmax_pool2d_naive(x, k, n, s, p), nmax_pool2d(x, k, n, s, p), atol=1e-14)
+        np.testing.assert_allclose(
+            nmax_pool2d_backward_naive(dy, x, k, n, s, p), nmax_pool2d_backward(dy, x, k, n, s, p), atol=1e-14
+        )
+    if fewest < k[0] * k[1]:
+        # One more would average in the -inf padding: both versions refuse.
+        for f in (nmax_pool2d, nmax_pool2d_naive):
+            with pytest.raises(ValueError, match=f"n={fewest + 1} is larger than the {fewest} real input values"):
+                f(x, k, fewest + 1, s, p)
     assert y.shape == pool_output_shape(x.shape, k, s, p)
     np.testing.assert_array_equal(x, kept)
 
@@ -270,6 +288,33 @@ def test_backward_passes_match_finite_differences(k, s, p):
         assert _fd_check(fwd, bwd, x, **kw_n) < 1e-7
 
 
+@pytest.mark.parametrize(
+    "k, s, p, ns",
+    [
+        # 3x3 windows at stride 2 with padding 1 on 5x6: the corner windows hold 2x2 = 4 real values.
+        (3, 2, 1, (2, 3, 4)),
+        # Rectangular: rows as above (2 real at the border), 4-wide windows at stride 3 with
+        # padding 1 on 6 columns start at -1 and 2 (3 and 4 real): the emptiest holds 2 * 3 = 6.
+        ((3, 4), (2, 3), (1, 1), (2, 4, 6)),
+    ],
+)
+def test_padded_nmax_backward_matches_finite_differences_and_naive(k, s, p, ns):
+    x = distinct((2, 2, 5, 6), seed=10)
+    two = lambda v: v if isinstance(v, tuple) else (v, v)  # noqa: E731
+    # the largest n tried fills the emptiest border window exactly
+    assert fewest_real_values(x.shape[2:], two(k), two(s), two(p)) == max(ns)
+    kw = dict(kernel_size=k, stride=s, padding=p)
+    dy = np.random.default_rng(11).normal(size=nmax_pool2d(x, n=1, **kw).shape)
+    for n in ns:
+        fwd = lambda v, **a: nmax_pool2d(v, n=n, **a)  # noqa: E731
+        bwd = lambda d, v, **a: nmax_pool2d_backward(d, v, n=n, **a)  # noqa: E731
+        assert _fd_check(fwd, bwd, x, **kw) < 1e-7
+        np.testing.assert_allclose(
+            nmax_pool2d_backward(dy, x, n=n, **kw), nmax_pool2d_backward_naive(dy, x, n=n, **kw), rtol=1e-14, atol=1e-15
+        )
+        np.testing.assert_allclose(nmax_pool2d(x, n=n, **kw), nmax_pool2d_naive(x, n=n, **kw), rtol=1e-14)
+
+
 # ----------------------------------------------------------------- errors, dtypes, no mutation
 
 
@@ -299,11 +344,34 @@ def test_backward_passes_match_finite_differences(k, s, p):
         # Window (0, 1) covers columns 2 and 3; index 0 is column 0.
         (lambda: max_pool2d_backward(np.ones((1, 1, 2, 2)), np.ones((1, 1, 4, 4)), 2, indices=np.array([[[[0, 0], [8, 10]]]])), ValueError, r"indices\[0, 0, 0, 1\] = 0 lies outside its 2x2 window"),
         (lambda: max_unpool2d(np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 16), 2), ValueError, r"\[0, 16\)"),
+        (lambda: pool_output_shape((1, 4, 4), 2), ValueError, r"x_shape must be \(N, C, H, W\), got \(1, 4, 4\)"),
+        (lambda: pool_output_shape((1, 1, 4, 4, 4), 2), ValueError, r"x_shape must be \(N, C, H, W\), got \(1, 1, 4, 4, 4\)"),
+        (lambda: pool_output_shape((1, 1, 1, 4), 2), ValueError, r"pool_output_shape: kernel_size=\(2, 2\) is larger than the padded input \(1, 4\)"),
     ],
 )
 def test_errors(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pool_output_shape passes x_shape to np.empty unchecked: a negative size raises NumPy's "
+    "'negative dimensions are not allowed', which names neither x_shape nor the bad value",
+)
+def test_pool_output_shape_negative_size_names_the_value():
+    with pytest.raises(ValueError, match=r"x_shape.*\(1, 1, -4, 4\)"):
+        pool_output_shape((1, 1, -4, 4), 2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pool_output_shape calls tuple(x_shape) unchecked: an int raises Python's "
+    "\"'int' object is not iterable\", which does not say what x_shape should be",
+)
+def test_pool_output_shape_of_a_non_sequence_names_the_expected_form():
+    with pytest.raises((TypeError, ValueError), match=r"x_shape.*\(N, C, H, W\).*4"):
+        pool_output_shape(4, 2)
 
 
 def test_no_argument_is_modified_and_dtypes():

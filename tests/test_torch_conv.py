@@ -106,7 +106,6 @@ def test_conv_transpose2d_matches_torch(case):
     )
 
 
-@pytest.mark.skipif(not hasattr(ref, "conv2d_backward"), reason="coursecnn.ref.conv has not landed")
 @settings(max_examples=20, deadline=None)
 @given(conv_cases())
 def test_conv2d_matches_ref(case):
@@ -121,7 +120,6 @@ def test_conv2d_matches_ref(case):
         close(db, torch.from_numpy(rdb))
 
 
-@pytest.mark.skipif(not hasattr(ref, "conv_transpose2d"), reason="coursecnn.ref.conv has not landed")
 @settings(max_examples=20, deadline=None)
 @given(transpose_cases())
 def test_conv_transpose2d_matches_ref(case):
@@ -164,6 +162,75 @@ def test_conv2d_backward_by_finite_differences_at_every_index():
     assert relative_error(dx.numpy(), numerical_gradient(lambda a: loss(x=a), x.numpy())) < 1e-7
     assert relative_error(dw.numpy(), numerical_gradient(lambda a: loss(w=a), w.numpy())) < 1e-7
     assert relative_error(db.numpy(), numerical_gradient(lambda a: loss(b=a), b.numpy())) < 1e-7
+
+
+def fd_relative_errors(f, tensors, seed=0):
+    """Relative errors of the gradients that f's backward gives (for the loss sum(f(...) * dy), dy
+    as in grads) against centered differences at every index of every argument."""
+    y, gs = grads(f, tensors, seed)
+    dy = torch.randn(y.shape, dtype=D, generator=torch.Generator().manual_seed(seed))
+
+    def loss(i, a):
+        args = list(tensors)
+        args[i] = torch.from_numpy(a)
+        with torch.no_grad():
+            return float(((f(*args) - y) * dy).sum())
+
+    return [relative_error(g.numpy(), numerical_gradient(lambda a, i=i: loss(i, a), t.numpy())) for i, (t, g) in enumerate(zip(tensors, gs))]
+
+
+@pytest.mark.parametrize(
+    "shapes, kw",
+    [
+        (((2, 2, 7), (3, 2, 3)), dict(stride=2, padding=1, dilation=2)),
+        (((2, 4, 8), (4, 2, 2)), dict(stride=3, padding=2, groups=2)),
+    ],
+    ids=["dilated", "grouped"],
+)
+def test_conv1d_by_finite_differences_at_every_index(shapes, kw):
+    g = torch.Generator().manual_seed(8)
+    x, w = (torch.randn(*shape, dtype=D, generator=g) for shape in shapes)
+    b = torch.randn(w.shape[0], dtype=D, generator=g)
+    f = lambda x, w, b: ct.conv1d(x, w, b, **kw)  # noqa: E731
+    close(f(x, w, b), F.conv1d(x, w, b, **kw), tol=1e-12)
+    errors = fd_relative_errors(f, (x, w, b))
+    assert max(errors) < 1e-7, errors
+
+
+@pytest.mark.parametrize(
+    "shapes, kw",
+    [
+        (((1, 2, 3, 4), (2, 3, 2, 3)), dict(stride=(2, 3), padding=1, output_padding=(1, 0))),
+        (((2, 4, 3, 3), (4, 1, 3, 2)), dict(stride=2, padding=(1, 0), output_padding=1, groups=2, dilation=(2, 1))),
+    ],
+    ids=["strided", "grouped-dilated"],
+)
+def test_conv_transpose2d_by_finite_differences_at_every_index(shapes, kw):
+    g = torch.Generator().manual_seed(9)
+    x, w = (torch.randn(*shape, dtype=D, generator=g) for shape in shapes)
+    b = torch.randn(w.shape[1] * kw.get("groups", 1), dtype=D, generator=g)
+    f = lambda x, w, b: ct.conv_transpose2d(x, w, b, **kw)  # noqa: E731
+    close(f(x, w, b), F.conv_transpose2d(x, w, b, **kw), tol=1e-12)
+    errors = fd_relative_errors(f, (x, w, b))
+    assert max(errors) < 1e-7, errors
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+def test_padding_modes_match_torch_modules_and_finite_differences(mode):
+    # nn.Conv2d's own padding_mode (not F.pad by hand): forward, dx, dw and db in float64
+    g = torch.Generator().manual_seed(10)
+    x = torch.randn(2, 2, 5, 4, dtype=D, generator=g)
+    kw = dict(stride=(1, 2), padding=(2, 1), dilation=(1, 2))
+    module = torch.nn.Conv2d(2, 3, (3, 2), padding_mode=mode, **kw).double()
+    w, b = module.weight.detach().clone(), module.bias.detach().clone()
+    mine = grads(lambda x, w, b: ct.conv2d(x, w, b, padding_mode=mode, **kw), (x, w, b))
+    xt = x.clone().requires_grad_()
+    yt = module(xt)
+    yt.backward(torch.randn(yt.shape, dtype=D, generator=torch.Generator().manual_seed(0)))
+    assert_same(mine, (yt.detach(), [xt.grad, module.weight.grad, module.bias.grad]))
+    # the padding's backward adds the gradient of every copied border pixel back to its source
+    errors = fd_relative_errors(lambda x, w, b: ct.conv2d(x, w, b, padding_mode=mode, **kw), (x, w, b))
+    assert max(errors) < 1e-7, errors
 
 
 @pytest.mark.parametrize(

@@ -486,16 +486,20 @@ class Flatten(Module):
                 f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) does not fit an input "
                 f"of shape {x.shape}"
             )
-        self._cache = x.shape
         shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
+        self._cache = (x.shape, shape)
         return x.reshape(shape).copy()
 
     def backward(self, dy):
-        shape = self._saved()
+        """dy: the forward output's shape -> dx: the forward input's shape."""
+        x_shape, y_shape = self._saved()
         dy = np.asarray(dy)
-        if dy.size != int(np.prod(shape)):
-            raise ValueError(f"Flatten.backward got dy of shape {dy.shape}, which cannot become {shape}")
-        return as_array(dy, "dy", dy.ndim, "(N, *)").reshape(shape).copy()
+        # The same size is not enough: a (4, 6) dy for a (2, 12) output would mix up the batch.
+        if dy.shape != y_shape:
+            raise ValueError(
+                f"Flatten.backward: dy must have the forward output's shape {y_shape}, got {dy.shape}"
+            )
+        return as_array(dy, "dy", dy.ndim, "(N, *)").reshape(x_shape).copy()
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -583,6 +587,9 @@ class CrossEntropyLoss(Module):
             )
         if not np.issubdtype(t.dtype, np.integer):
             raise TypeError(f"target must hold integer class indices, got dtype {t.dtype}")
+        if logits.shape[0] == 0:
+            raise ValueError(f"CrossEntropyLoss: the batch is empty: logits of shape {logits.shape}; "
+                             "expected (N, C) with N >= 1")
         c = logits.shape[1]
         if t.size and (t.min() < 0 or t.max() >= c):
             bad = t[(t < 0) | (t >= c)][0]
