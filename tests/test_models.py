@@ -1,3 +1,6 @@
+import re
+
+import numpy as np
 import pytest
 import torch
 
@@ -133,3 +136,76 @@ def test_summary_does_not_keep_hooks():
     net = LeNet5()
     summary(net, (1, 32, 32))
     assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_models_declare_their_input_shape():
+    assert LeNet5().input_shape == (1, 32, 32)
+    assert AlexNet(num_classes=10).input_shape == (3, 227, 227)
+    assert LectureCNN(in_channels=3, input_size=32).input_shape == (3, 32, 32)
+    for net in (LeNet5(), LectureCNN(), LectureCNN(input_size=32, in_channels=2)):
+        assert summary(net, net.input_shape).rows  # the declared shape runs
+    assert "input_shape" not in LeNet5().state_dict()
+
+
+@pytest.mark.parametrize("shape", [(32, 32), (1,), (1, 1, 1, 32, 32), ()])
+def test_summary_wants_three_or_four_dimensions(shape):
+    with pytest.raises(
+        ValueError,
+        match=rf"^summary: input_shape must be one sample \(C, H, W\) or a batch \(N, C, H, W\), got {re.escape(str(shape))}",
+    ):
+        summary(LeNet5(), shape)
+
+
+def test_summary_input_shape_must_be_positive_ints():
+    with pytest.raises(ValueError, match=r"^summary: input_shape must be a tuple of positive ints such as \(1, 32, 32\), got \(1, -32, 32\)$"):
+        summary(LeNet5(), (1, -32, 32))
+    with pytest.raises(ValueError, match=r"got \(1, True, 32\)$"):
+        summary(LeNet5(), (1, True, 32))
+    with pytest.raises(ValueError, match=r"got 32$"):
+        summary(LeNet5(), 32)
+    # numpy ints and torch.Size are shapes too
+    assert summary(LeNet5(), (np.int64(1), 32, 32)).input_shape == (1, 32, 32)
+    assert summary(LeNet5(), torch.zeros(2, 1, 32, 32).shape).input_shape == (1, 32, 32)
+
+
+@pytest.mark.parametrize("data", [torch.zeros(1, 1, 32, 32), np.zeros((1, 1, 32, 32))])
+def test_summary_of_data_instead_of_a_shape_is_not_printed_whole(data):
+    name = type(data).__name__
+    with pytest.raises(ValueError, match=rf"got a {name} of shape \(1, 1, 32, 32\) \(pass its \.shape, not the data\)$") as info:
+        summary(LeNet5(), data)
+    assert len(str(info.value)) < 200 and "0." not in str(info.value)
+
+
+@pytest.mark.parametrize("impl", ["torch", "coursecnn"])
+def test_summary_names_the_layer_that_fails(impl):
+    net = LeNet5(impl=impl).train()
+    # a 28x28 digit is 4x4 when it reaches C5's 5x5 kernels
+    with pytest.raises(
+        ValueError,
+        match=r"^summary: layer 'features\.c5' \(Conv2d\) failed on input of shape \(1, 16, 4, 4\): .+; LeNet5 expects input \(1, 32, 32\)$",
+    ) as info:
+        summary(net, (1, 28, 28))
+    assert info.value.__cause__ is not None  # PyTorch's (or coursecnn.torch's) own error, kept
+    # afterwards: no hooks left, the mode restored
+    assert net.training and all(not m._forward_hooks and not m._forward_pre_hooks for m in net.modules())
+    with pytest.raises(ValueError, match=r"layer 'classifier\.fc1' \(Linear\) failed on input of shape \(1, 300\): .*; LectureCNN expects input \(1, 28, 28\)$"):
+        summary(LectureCNN(impl=impl), (1, 32, 32))
+    with pytest.raises(ValueError, match=r"layer 'features\.c1' \(Conv2d\) failed on input of shape \(1, 3, 32, 32\)"):
+        summary(LeNet5(impl=impl), (3, 32, 32))
+
+
+def test_summary_failure_without_a_declared_shape():
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(10, 2))
+    with pytest.raises(ValueError, match=r"^summary: layer '1' \(Linear\) failed on input of shape \(1, 9\): [^;]+$"):
+        summary(net, (1, 3, 3))
+
+    class Reshapes(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3)
+
+        def forward(self, x):
+            return self.conv(x).view(-1, 7)  # fails outside any layer
+
+    with pytest.raises(ValueError, match=r"^summary: Reshapes failed after layer 'conv' \(Conv2d\), whose output has shape \(1, 2, 3, 3\): "):
+        summary(Reshapes(), (1, 5, 5))

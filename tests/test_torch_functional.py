@@ -167,3 +167,127 @@ def test_module_wrappers():
     close(ct.ReLU()(x), torch.relu(x))
     t = torch.tensor([0, 1, 2, 0, 1])
     close(ct.CrossEntropyLoss()(mine(x), t), torch.nn.CrossEntropyLoss()(theirs(x), t), tol=1e-6)
+
+
+# --- non-float input and zero-size kernels (conv ops live in test_torch_conv.py; these checks
+# --- are shared through coursecnn.torch._tensors) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "op, x, w",
+    [
+        (ct.conv2d, torch.arange(75).reshape(1, 3, 5, 5), torch.randn(4, 3, 3, 3)),
+        (ct.conv1d, torch.arange(15).reshape(1, 3, 5), torch.randn(4, 3, 2)),
+        (ct.conv_transpose2d, torch.arange(27).reshape(1, 3, 3, 3), torch.randn(3, 2, 2, 2)),
+        (ct.linear, torch.arange(6).reshape(2, 3), torch.randn(4, 3)),
+    ],
+)
+def test_integer_or_plain_input_takes_the_weights_dtype(op, x, w):
+    expected = op(x.float(), w)
+    for given_x in (x, x.numpy(), x.tolist(), x.double().numpy()):
+        y = op(given_x, w)
+        assert y.dtype == torch.float32 == w.dtype
+        close(y, expected, tol=1e-5)
+    # float64 weights: an integer tensor becomes float64, as in coursecnn.ref
+    assert op(x, w.double()).dtype == torch.float64
+    # weights given as a list take the input's dtype
+    assert op(x.float(), w.tolist()).dtype == torch.float32
+    # two integer inputs: both float64
+    assert op(x, w.round().long()).dtype == torch.float64
+    kept = x.clone()
+    op(x, w)
+    assert torch.equal(x, kept) and x.dtype == torch.int64  # not modified, not converted in place
+
+
+def test_bias_as_a_list_takes_the_inputs_dtype():
+    x, w = torch.randn(1, 3, 5, 5), torch.randn(4, 3, 3, 3)
+    close(ct.conv2d(x, w, [1, 2, 3, 4]), ct.conv2d(x, w, torch.tensor([1.0, 2.0, 3.0, 4.0])))
+    assert ct.linear(torch.randn(2, 3), torch.randn(4, 3), [0, 0, 0, 0]).dtype == torch.float32
+
+
+def test_two_float_tensors_must_still_agree():
+    x, w = torch.randn(1, 3, 5, 5), torch.randn(4, 3, 3, 3)
+    with pytest.raises(TypeError, match=r"^w is torch\.float32 on cpu but x is torch\.float64 on cpu; .*e\.g\. x\.to\(w\)"):
+        ct.conv2d(x.double(), w)
+    with pytest.raises(TypeError, match=r"^b is torch\.float64 on cpu but x is torch\.float32 on cpu"):
+        ct.conv2d(x, w, torch.zeros(4, dtype=D))
+    with pytest.raises(TypeError, match=r"^w is torch\.float32 on cpu but x is torch\.float64 on cpu"):
+        ct.linear(torch.randn(2, 3, dtype=D), torch.randn(4, 3))
+
+
+@pytest.mark.parametrize(
+    "call, shape",
+    [
+        (lambda: ct.conv2d(torch.randn(1, 3, 5, 5), torch.randn(4, 3, 0, 3)), r"\(4, 3, 0, 3\)"),
+        (lambda: ct.conv2d(torch.randn(1, 3, 5, 5), torch.randn(4, 3, 3, 0), padding=1), r"\(4, 3, 3, 0\)"),
+        (lambda: ct.conv1d(torch.randn(1, 3, 5), torch.randn(4, 3, 0)), r"\(4, 3, 0\)"),
+        (lambda: ct.conv_transpose2d(torch.randn(1, 3, 5, 5), torch.randn(3, 4, 0, 2)), r"\(3, 4, 0, 2\)"),
+    ],
+)
+def test_zero_size_kernels_are_refused(call, shape):
+    with pytest.raises(ValueError, match=rf"^the kernel must be at least 1 wide on every axis, got w of shape {shape}$"):
+        call()
+
+
+@pytest.mark.parametrize(
+    "make, bad",
+    [
+        (lambda: ct.Conv2d(3, 4, 0), 0),
+        (lambda: ct.Conv2d(3, 4, kernel_size=(3, 0)), 0),
+        (lambda: ct.Conv2d(3, 4, -2), -2),
+        (lambda: ct.Conv1d(3, 4, 0), 0),
+        (lambda: ct.ConvTranspose2d(3, 4, (0, 2), stride=2), 0),
+    ],
+)
+def test_conv_modules_refuse_a_zero_kernel_size(make, bad):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before torch.nn warns about a zero-size weight
+        with pytest.raises(ValueError, match=rf"^kernel_size must be positive \(1 or more\), got {bad}$"):
+            make()
+
+
+def test_conv_modules_still_build_as_torch_nn_does():
+    assert ct.Conv2d(in_channels=3, out_channels=4, kernel_size=(1, 3)).weight.shape == (4, 3, 1, 3)
+    assert ct.Conv1d(3, 4, 2).weight.shape == (4, 3, 2)
+    assert ct.ConvTranspose2d(3, 4, 2, stride=2).weight.shape == (3, 4, 2, 2)
+    with pytest.raises(TypeError, match="kernel_size"):
+        ct.Conv2d(3, 4)  # torch.nn's own message for a missing argument
+    with pytest.raises(TypeError, match=r"kernel_size must be an int or a tuple of 2 ints, got 2\.5"):
+        ct.Conv2d(3, 4, 2.5)
+
+
+# --- CrossEntropyLoss ------------------------------------------------------------------------
+
+
+def test_cross_entropy_loss_is_a_torch_cross_entropy_loss():
+    loss = ct.CrossEntropyLoss()
+    assert isinstance(loss, torch.nn.CrossEntropyLoss)
+    assert loss.reduction == "mean" and loss.weight is None and loss.label_smoothing == 0.0
+    assert loss.state_dict() == torch.nn.CrossEntropyLoss().state_dict() == {}
+    loss.load_state_dict(torch.nn.CrossEntropyLoss().state_dict())
+    z = torch.randn(5, 4, dtype=D, requires_grad=True)
+    t = torch.tensor([0, 3, 1, 2, 3])
+    close(loss(z, t), torch.nn.CrossEntropyLoss()(z, t))
+    # explicitly given defaults are fine
+    ct.CrossEntropyLoss(weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        ({"label_smoothing": 0.1}, r"label_smoothing=0\.1"),
+        ({"weight": torch.ones(10)}, r"weight=<tensor of shape \(10,\)>"),
+        ({"reduction": "sum"}, r"reduction='sum'"),
+        ({"reduction": "none"}, r"reduction='none'"),
+        ({"ignore_index": 3}, r"ignore_index=3"),
+        ({"reduction": "none", "label_smoothing": 0.2}, r"reduction='none', label_smoothing=0\.2"),
+    ],
+)
+def test_cross_entropy_loss_refuses_other_options(kwargs, named):
+    with pytest.raises(
+        ValueError,
+        match=rf"^coursecnn\.torch\.CrossEntropyLoss supports the defaults only \(the mean over the batch, no weight, ignore_index or label_smoothing\), got {named}$",
+    ):
+        ct.CrossEntropyLoss(**kwargs)

@@ -266,6 +266,17 @@ def test_bad_arguments(digits, kwargs, error, match):
         ("digits", TypeError, "data must be .* got a str"),
         ((1, 2, 3), ValueError, "sequence of 3 items"),
         ((np.zeros(5), np.zeros(5, int)), ValueError, r"images must be shaped \(N, C, H, W\).* got shape \(5,\)"),
+        (
+            (np.zeros((16, 28, 28)), np.zeros(16, int)),
+            ValueError,
+            r"^training data: images must be \(N, C, H, W\), got shape \(16, 28, 28\); add a channel axis with x\[:, None\]$",
+        ),
+        (
+            (np.zeros((4, 1, 28, 28)), np.zeros(4, int), torch.zeros(3, 28, 28), torch.zeros(3, dtype=torch.long)),
+            ValueError,
+            r"^test data: images must be \(N, C, H, W\), got shape \(3, 28, 28\); add a channel axis",
+        ),
+        ((np.zeros((2, 1, 1, 28, 28)), np.zeros(2, int)), ValueError, r"images must be shaped \(N, C, H, W\).* got shape \(2, 1, 1, 28, 28\)"),
         ((np.zeros((5, 1, 28, 28)), np.zeros(4, int)), ValueError, "5 images but 4 labels"),
         ((np.zeros((5, 1, 28, 28)), np.zeros((5, 1), int)), ValueError, r"labels must be shaped \(N,\)"),
         ((np.zeros((5, 1, 28, 28)), np.zeros(5)), TypeError, "integer class indices, got dtype torch.float64"),
@@ -276,6 +287,77 @@ def test_bad_arguments(digits, kwargs, error, match):
 def test_bad_data(data, error, match):
     with pytest.raises(error, match=match):
         train(small_net(), data, epochs=1, progress=False, device="cpu")
+
+
+class Counting(nn.Module):
+    """Counts forward passes (and returns what ``inner`` returns)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.calls = inner, 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.inner(x)
+
+
+@pytest.mark.parametrize("bad, where", [(14, "training"), (-1, "training"), (10, "test"), (-100, "test")])
+def test_labels_outside_the_models_classes(digits, bad, where):
+    x, y, xt, yt = (np.copy(a) for a in digits)
+    (y if where == "training" else yt)[-1] = bad  # the last example: its batch would come late
+    model = Counting(small_net())
+    before = weights(model)
+    with pytest.raises(
+        ValueError, match=rf"^{where} data: labels must be in \[0, 10\) for a model with 10 outputs, got {bad}$"
+    ):
+        train(model, (x, y, xt, yt), epochs=1, batch_size=50, device="cpu", progress=False)
+    # found at the first batch, before any step: the weights are as they were
+    assert model.calls == 1 and same(weights(model), before)
+
+
+def test_labels_checked_against_the_models_outputs_not_a_fixed_10(digits):
+    x, y = digits[0][:100], digits[1][:100] % 3
+    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 3))
+    assert len(train(model, (x, y), epochs=1, device="cpu", progress=False)) == 1
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\) for a model with 3 outputs, got 9"):
+        train(model, (x, digits[1][:100]), epochs=1, device="cpu", progress=False)
+
+
+def test_labels_from_a_loader_are_checked_batch_by_batch(digits):
+    x, y = digits[0][:100], np.copy(digits[1][:100])
+    y[60] = 12
+    loader = make_loader(x, y, batch_size=50)
+    with pytest.raises(ValueError, match=r"^training data: labels must be in \[0, 10\) for a model with 10 outputs, got 12$"):
+        train(small_net(), (loader, None), epochs=1, device="cpu", progress=False)
+    with pytest.raises(ValueError, match=r"^evaluate: labels must be in \[0, 10\) for a model with 10 outputs, got 12$"):
+        evaluate(small_net(), loader)
+
+
+def test_evaluate_checks_rank_and_labels():
+    model = small_net()
+    with pytest.raises(ValueError, match=r"^evaluate: images must be \(N, C, H, W\), got shape \(3, 28, 28\); add a channel axis with x\[:, None\]$"):
+        evaluate(model, np.zeros((3, 28, 28)), np.zeros(3, dtype=int))
+    with pytest.raises(ValueError, match=r"^evaluate: labels must be in \[0, 10\) for a model with 10 outputs, got 14$"):
+        evaluate(model, np.zeros((3, 1, 28, 28)), np.array([0, 14, 3]))
+    with pytest.raises(ValueError, match=r"evaluate: labels must be in \[0, 10\).* got -1$"):
+        evaluate(model, np.zeros((3, 1, 28, 28)), np.array([0, -1, 3]))
+
+
+def test_a_model_must_return_two_dimensional_logits(digits):
+    model = nn.Conv2d(1, 10, 28)  # (N, 10, 1, 1): no flatten
+    with pytest.raises(ValueError, match=r"^train: the model must return logits shaped \(N, K\), got shape \(64, 10, 1, 1\)$"):
+        train(model, digits, epochs=1, device="cpu", progress=False)
+    with pytest.raises(ValueError, match=r"^evaluate: the model must return logits shaped \(N, K\), got shape \(3, 10, 1, 1\)$"):
+        evaluate(model, np.zeros((3, 1, 28, 28)), np.zeros(3, dtype=int))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import coursecnn.train as module
+
+    result = doctest.testmod(module, verbose=False)
+    assert result.failed == 0 and result.attempted >= 10
 
 
 def test_bad_model():

@@ -97,7 +97,11 @@ def _as_xy(x, y, what):
         y = y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{what}: images and labels must be numeric arrays or tensors ({exc})") from None
-    if x.ndim < 2:
+    if x.ndim == 3:
+        raise ValueError(
+            f"{what}: images must be (N, C, H, W), got shape {tuple(x.shape)}; add a channel axis with x[:, None]"
+        )
+    if x.ndim not in (2, 4):
         raise ValueError(f"{what}: images must be shaped (N, C, H, W) (or (N, features)), got shape {tuple(x.shape)}")
     if y.ndim != 1:
         raise ValueError(f"{what}: labels must be shaped (N,), got shape {tuple(y.shape)}")
@@ -110,6 +114,27 @@ def _as_xy(x, y, what):
     if not (x.dtype.is_floating_point or x.dtype in (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)):
         raise TypeError(f"{what}: images must be numeric, got dtype {x.dtype}")
     return x.to(torch.float32), y.to(torch.int64)
+
+
+def _n_outputs(logits, what):
+    """``K``, the number of classes, from the first logits a model returns."""
+    if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
+        got = f"shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else f"a {type(logits).__name__}"
+        raise ValueError(f"{what}: the model must return logits shaped (N, K), got {got}")
+    return logits.shape[1]
+
+
+def _check_labels(y, k, what):
+    """Labels must be class indices in ``[0, K)``; torch would fail with an IndexError (or, for
+    -100, silently skip the example)."""
+    if y.numel() == 0 or y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
+        return  # an empty batch, or a loader's odd labels: left to torch
+    # one transfer for both ends (a device sync per call); no random draws, so seeded runs stay bit-identical
+    low, high = torch.stack(torch.aminmax(y)).tolist()
+    if low < 0 or high >= k:
+        raise ValueError(
+            f"{what}: labels must be in [0, {k}) for a model with {k} outputs, got {low if low < 0 else high}"
+        )
 
 
 def _split_data(data):
@@ -192,7 +217,7 @@ def _n_batches(data, batch_size):
         return None
 
 
-def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_lr=None, shown=None):
+def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_lr=None, shown=None, check=None):
     model.train()
     total_loss, correct, count = 0.0, 0, 0
     for step, (xb, yb) in enumerate(_batches(data, batch_size, generator)):
@@ -200,6 +225,8 @@ def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_l
             set_lr(step)
         xb, yb = xb.to(device, torch.float32, non_blocking=True), yb.to(device, non_blocking=True)
         logits = model(xb)
+        if check is not None:
+            check(logits, yb)  # before the loss and the step: a bad label leaves the weights as they were
         loss = F.cross_entropy(logits, yb)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -225,9 +252,10 @@ def evaluate(model, x, y=None, batch_size=1000, device=None):
 
     Args:
         model (nn.Module): maps :math:`(N, C, H, W)` to logits :math:`(N, K)`.
-        x (array, Tensor or DataLoader): images :math:`(N, C, H, W)`, or a loader of ``(x, y)``
-            batches (then ``y`` stays ``None``).
-        y (array or Tensor): labels :math:`(N,)`, int in ``0..K-1``.
+        x (array, Tensor or DataLoader): images :math:`(N, C, H, W)` (or features
+            :math:`(N, F)`), or a loader of ``(x, y)`` batches (then ``y`` stays ``None``).
+        y (array or Tensor): labels :math:`(N,)`, ints in ``[0, K)`` for a model with ``K``
+            outputs (checked against the first logits).
         batch_size (int): examples per forward pass. Default: ``1000``
         device (torch.device, optional): where to compute. Default: the model's device.
 
@@ -252,9 +280,15 @@ def evaluate(model, x, y=None, batch_size=1000, device=None):
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     try:
-        for xb, yb in _batches(data, batch_size):
+        for step, (xb, yb) in enumerate(_batches(data, batch_size)):
             xb, yb = xb.to(device, torch.float32), yb.to(device)
             logits = model(xb)
+            k = _n_outputs(logits, "evaluate")
+            if isinstance(data, tuple):
+                if step == 0:
+                    _check_labels(data[1], k, "evaluate")  # all of them, once
+            else:
+                _check_labels(yb, k, "evaluate")
             total_loss += F.cross_entropy(logits, yb, reduction="sum").item()
             correct += (logits.argmax(1) == yb).sum().item()
             count += len(yb)
@@ -320,7 +354,11 @@ def load_checkpoint(path, model, optimizer=None):
 
     Example::
 
-        >>> info = load_checkpoint("/tmp/lenet.pt", LeNet5())  # doctest: +SKIP
+        >>> import tempfile
+        >>> from coursecnn.models import LeNet5
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = save_checkpoint(Path(tmp) / "lenet.pt", LeNet5(), None, 3, History(test_acc=[0.9825]))
+        ...     info = load_checkpoint(path, LeNet5())
         >>> info["epoch"], info["history"].test_acc[-1]
         (3, 0.9825)
     """
@@ -393,9 +431,12 @@ def train(
             ``(x_train, y_train, x_test, y_test)``; ``((x_train, y_train), (x_test, y_test))``;
             ``(x_train, y_train)`` (no testing); or ``(train_loader, test_loader)`` (PyTorch
             ``DataLoader`` s; their own sampler decides the order, ``batch_size`` is then unused).
-            Images are arrays or tensors :math:`(N, C, H, W)` (cast to float32), labels :math:`(N,)`
-            integers, e.g. ``(*load_digits("train", pad_to=32), *load_digits("test", pad_to=32))``
-            or :func:`coursecnn.data.load_digit_split`.
+            Images are arrays or tensors :math:`(N, C, H, W)` (cast to float32; a single-channel
+            stack :math:`(N, H, W)` needs its channel axis, ``x[:, None]``) or features
+            :math:`(N, F)`; labels :math:`(N,)` are integers in ``[0, K)`` for a model with ``K``
+            outputs (checked once the first logits exist, before any step), e.g.
+            ``(*load_digits("train", pad_to=32), *load_digits("test", pad_to=32))`` or
+            :func:`coursecnn.data.load_digit_split`.
         epochs (int): total number of passes over the training set (including those a resumed
             checkpoint already did). At least 1.
         lr (float): learning rate. Default: ``1e-3``
@@ -485,6 +526,20 @@ def train(
         dynamic_ncols=True,
     )
     shown = {}  # the last test accuracy, kept on the bar during the next epoch
+    checked = False
+
+    def check(logits, yb):
+        # K is known once the model has returned logits: check the labels then, before any step
+        nonlocal checked
+        k = _n_outputs(logits, "train")
+        if not isinstance(train_data, tuple):
+            _check_labels(yb, k, "training data")  # a loader: batch by batch
+        elif not checked:
+            _check_labels(train_data[1], k, "training data")
+        if not checked and isinstance(test_data, tuple):
+            _check_labels(test_data[1], k, "test data")
+        checked = True
+
     try:
         for epoch in range(start, epochs):
             t0 = time.perf_counter()
@@ -494,7 +549,7 @@ def train(
                 torch.manual_seed(epoch_seed)
                 generator = torch.Generator().manual_seed(epoch_seed)
                 train_loss, train_acc = _run_epoch(
-                    model, train_data, opt, device, batch_size, generator, bar, set_lr, shown
+                    model, train_data, opt, device, batch_size, generator, bar, set_lr, shown, check
                 )
             test_loss = test_acc = None
             if test_data is not None:

@@ -60,7 +60,7 @@ def read_idx(path, expected_magic=None):
     Example::
 
         >>> images = read_idx("train-images-idx3-ubyte.gz", expected_magic=2051)  # doctest: +SKIP
-        >>> images.shape
+        >>> images.shape  # doctest: +SKIP
         (60000, 28, 28)
     """
     path = Path(path)
@@ -119,7 +119,7 @@ def load_mnist(path, kind="train", as_tensor=False, pad_to=None, normalize=True)
     Example::
 
         >>> x, y = load_mnist("~/data/mnist", kind="test", pad_to=32)  # doctest: +SKIP
-        >>> x.shape, y.shape
+        >>> x.shape, y.shape  # doctest: +SKIP
         ((10000, 1, 32, 32), (10000,))
     """
     if kind not in _PREFIXES:

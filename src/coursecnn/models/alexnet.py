@@ -43,6 +43,9 @@ class AlexNet(nn.Module):
     Shape:
         Input ``(N, 3, 227, 227)``, output ``(N, num_classes)``.
 
+    Attributes:
+        input_shape (tuple): ``(3, 227, 227)``, one sample as the network expects it.
+
     Example::
 
         >>> import torch
@@ -57,6 +60,7 @@ class AlexNet(nn.Module):
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         self.impl = impl
+        self.input_shape = (3, 227, 227)
 
         def norm():
             return nn.LocalResponseNorm(size=5, alpha=5e-4, beta=0.75, k=2.0)

@@ -32,6 +32,10 @@ class LectureCNN(nn.Module):
     Shape:
         Input ``(N, in_channels, input_size, input_size)``, output ``(N, num_classes)``.
 
+    Attributes:
+        input_shape (tuple): ``(in_channels, input_size, input_size)``, one sample as the
+            network expects it.
+
     Example::
 
         >>> import torch
@@ -49,6 +53,7 @@ class LectureCNN(nn.Module):
         if side < 1:
             raise ValueError(f"input_size must be at least 16 so both 5x5 convolutions fit, got {input_size}")
         self.impl = impl
+        self.input_shape = (in_channels, input_size, input_size)
         self.features = nn.Sequential(
             OrderedDict(
                 conv1=L.Conv2d(in_channels, 6, 5),

@@ -37,6 +37,10 @@ class LeNet5(nn.Module):
     Shape:
         Input ``(N, 1, 32, 32)``, output ``(N, num_classes)`` (scores, before softmax).
 
+    Attributes:
+        input_shape (tuple): ``(1, 32, 32)``, one sample as the network expects it (what
+            :func:`coursecnn.models.summary` takes).
+
     Example::
 
         >>> import torch
@@ -54,6 +58,7 @@ class LeNet5(nn.Module):
         make_activation(activation, impl)  # validate now, not at the first forward
         act = lambda: make_activation(activation, impl)  # noqa: E731
         self.impl = impl
+        self.input_shape = (1, 32, 32)
         self.features = nn.Sequential(
             OrderedDict(
                 c1=L.Conv2d(1, 6, 5),

@@ -1,8 +1,11 @@
 """A layer-by-layer table of a model: output shapes, parameters, multiply-adds."""
 
 import html
+import numbers
+import reprlib
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -116,6 +119,21 @@ def _mult_adds(module, out):
     return 0
 
 
+def _describe(value):
+    """A bad ``input_shape`` for a message: a tensor or an array is not printed whole."""
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        return f"a {type(value).__name__} of shape {tuple(value.shape)} (pass its .shape, not the data)"
+    return reprlib.repr(value)
+
+
+def _expected_shape(model):
+    """The input shape a model declares (``model.input_shape``, e.g. ``(1, 32, 32)``), or None."""
+    shape = getattr(model, "input_shape", None)
+    if isinstance(shape, (tuple, list)) and all(isinstance(s, numbers.Integral) for s in shape):
+        return tuple(int(s) for s in shape)
+    return None
+
+
 def summary(model, input_shape):
     """summary(model, input_shape) -> Summary
 
@@ -126,10 +144,17 @@ def summary(model, input_shape):
     Args:
         model (nn.Module): the network.
         input_shape (tuple): one sample ``(C, H, W)``, or a batch ``(N, C, H, W)`` (only the
-            first sample's numbers are reported).
+            first sample's numbers are reported). The models of ``coursecnn.models`` with a fixed
+            input size say which in their ``input_shape`` attribute (``LeNet5().input_shape`` is
+            ``(1, 32, 32)``).
 
     Returns:
         Summary: ``.rows``, ``.total_params``, ``str()`` an aligned table.
+
+    Raises:
+        ValueError: if ``input_shape`` is not 3 or 4 positive ints, or if a layer fails on the
+            sample; the message names the layer, its type and the shape it was given (and the
+            model's ``input_shape`` when it has one), followed by PyTorch's message.
 
     Example::
 
@@ -140,11 +165,18 @@ def summary(model, input_shape):
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"summary expects a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(input_shape, (tuple, list, torch.Size)) or not all(
-        isinstance(s, int) and s > 0 for s in input_shape
+    if not isinstance(input_shape, (tuple, list)) or not all(  # torch.Size is a tuple
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in input_shape
     ):
-        raise ValueError(f"input_shape must be a tuple of positive ints such as (1, 32, 32), got {input_shape!r}")
-    shape = tuple(input_shape)
+        raise ValueError(
+            f"summary: input_shape must be a tuple of positive ints such as (1, 32, 32), got {_describe(input_shape)}"
+        )
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) not in (3, 4):
+        raise ValueError(
+            f"summary: input_shape must be one sample (C, H, W) or a batch (N, C, H, W), got {shape} "
+            f"({len(shape)} values)"
+        )
     if len(shape) == 4:
         shape = shape[1:]  # a batch of images was given: report one sample
     param = next(model.parameters(), None)
@@ -152,9 +184,15 @@ def summary(model, input_shape):
     dtype = param.dtype if param is not None else torch.get_default_dtype()
 
     rows, hooks = [], []
+    running = {}  # the leaf whose forward has started and not finished: the one that failed
     for name, module in model.named_modules():
         if next(module.children(), None) is not None:
             continue  # containers: their leaves report
+
+        def pre_hook(mod, inputs, name=name):
+            x = inputs[0] if inputs else None
+            in_shape = tuple(x.shape) if isinstance(x, torch.Tensor) else None
+            running["layer"] = (name or type(mod).__name__, type(mod).__name__, in_shape)
 
         def hook(mod, inputs, output, name=name):
             out = output[0] if isinstance(output, (tuple, list)) else output
@@ -167,13 +205,17 @@ def summary(model, input_shape):
                     _mult_adds(mod, out),
                 )
             )
+            running.pop("layer", None)
 
+        hooks.append(module.register_forward_pre_hook(pre_hook))
         hooks.append(module.register_forward_hook(hook))
     was_training = model.training
     try:
         model.eval()
         with torch.no_grad():
             model(torch.zeros((1, *shape), device=device, dtype=dtype))
+    except Exception as exc:
+        raise ValueError(_failure(model, (1, *shape), running.get("layer"), rows, exc)) from exc
     finally:
         for h in hooks:
             h.remove()
@@ -181,3 +223,22 @@ def summary(model, input_shape):
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return Summary(rows, total, trainable, shape)
+
+
+def _failure(model, batch_shape, layer, rows, exc):
+    """The message of a forward pass that failed inside ``summary``."""
+    reason = str(exc).strip() or type(exc).__name__
+    if layer is not None:
+        name, kind, in_shape = layer
+        where = f"layer '{name}' ({kind}) failed" + (f" on input of shape {in_shape}" if in_shape is not None else "")
+    elif rows:
+        last = rows[-1]
+        where = (
+            f"{type(model).__name__} failed after layer '{last.name}' ({last.type}), whose output has "
+            f"shape {(1, *last.output_shape)}"
+        )
+    else:
+        where = f"{type(model).__name__} failed on input of shape {batch_shape}"
+    expected = _expected_shape(model)
+    hint = f"; {type(model).__name__} expects input {expected}" if expected is not None else ""
+    return f"summary: {where}: {reason}{hint}"

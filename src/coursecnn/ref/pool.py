@@ -238,10 +238,19 @@ def pool_output_shape(x_shape, kernel_size, stride=None, padding=0):
         >>> pool_output_shape((1, 3, 7, 7), 2)
         (1, 3, 3, 3)
     """
+    if isinstance(x_shape, (str, bytes)) or not hasattr(x_shape, "__len__"):
+        raise TypeError(f"pool_output_shape: x_shape must be a tuple of 4 ints {_LAYOUT}, got {x_shape!r}")
     x_shape = tuple(x_shape)
     if len(x_shape) != 4:
-        raise ValueError(f"x_shape must be {_LAYOUT}, got {x_shape}")
-    _, _, _, _, out_hw = _pool_args(np.empty(x_shape), kernel_size, stride, padding, "pool_output_shape")
+        raise ValueError(f"pool_output_shape: x_shape must be a tuple of 4 ints {_LAYOUT}, got {x_shape}")
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 0 for v in x_shape):
+        raise ValueError(
+            f"pool_output_shape: x_shape must hold 4 non-negative ints {_LAYOUT}, got {x_shape}"
+        )
+    x_shape = tuple(int(v) for v in x_shape)
+    # A zero-stride view of that shape: the checks see the shape without allocating the array.
+    x = np.broadcast_to(np.zeros((), dtype=np.float64), x_shape)
+    _, _, _, _, out_hw = _pool_args(x, kernel_size, stride, padding, "pool_output_shape")
     return x_shape[:2] + out_hw
 
 
@@ -278,6 +287,13 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
     """max_pool2d_naive(x, kernel_size, stride=None, padding=0) -> ndarray
 
     :func:`max_pool2d` written with loops over every output entry.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`max_pool2d`.
+
+    Returns:
+        An array of shape ``(N, C, H_out, W_out)``.
 
     Example::
 
@@ -330,6 +346,13 @@ def avg_pool2d_naive(x, kernel_size, stride=None, padding=0):
     """avg_pool2d_naive(x, kernel_size, stride=None, padding=0) -> ndarray
 
     :func:`avg_pool2d` written with loops over every output entry.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`avg_pool2d`.
+
+    Returns:
+        An array of shape ``(N, C, H_out, W_out)``.
 
     Example::
 
@@ -388,6 +411,13 @@ def nmax_pool2d_naive(x, kernel_size, n, stride=None, padding=0):
     """nmax_pool2d_naive(x, kernel_size, n, stride=None, padding=0) -> ndarray
 
     :func:`nmax_pool2d` written with loops over every output entry.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, n, stride, padding: as for :func:`nmax_pool2d`.
+
+    Returns:
+        An array of shape ``(N, C, H_out, W_out)``.
 
     Example::
 
@@ -455,6 +485,14 @@ def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
 
     :func:`max_pool2d_backward` written with loops over every output entry.
 
+    Args:
+        dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`max_pool2d_backward`.
+
+    Returns:
+        ``dx``, an array of shape ``(N, C, H, W)``.
+
     Example::
 
         >>> x = np.array([[[[1.0, 3.0], [2.0, 0.0]]]])
@@ -513,6 +551,14 @@ def avg_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
     """avg_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0) -> ndarray
 
     :func:`avg_pool2d_backward` written with loops over every output entry.
+
+    Args:
+        dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`avg_pool2d_backward`.
+
+    Returns:
+        ``dx``, an array of shape ``(N, C, H, W)``.
 
     Example::
 
@@ -576,6 +622,14 @@ def nmax_pool2d_backward_naive(dy, x, kernel_size, n, stride=None, padding=0):
 
     :func:`nmax_pool2d_backward` written with loops over every output entry.
 
+    Args:
+        dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, n, stride, padding: as for :func:`nmax_pool2d_backward`.
+
+    Returns:
+        ``dx``, an array of shape ``(N, C, H, W)``.
+
     Example::
 
         >>> x = np.array([[[[4.0, 1.0], [3.0, 2.0]]]])
@@ -634,6 +688,37 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
     return y, (rows * x.shape[3] + cols).astype(np.int64)
 
 
+def _unpool_size(output_size, in_hw, k, s, p):
+    """The ``(H, W)`` that :func:`max_unpool2d` writes into, checked as PyTorch checks it
+    (``torch.nn.functional._unpool_output_size``): the default is ``(H_in - 1) * stride - 2 *
+    padding + kernel_size`` per axis, and a given size must lie strictly within ``stride`` of it,
+    i.e. in ``[default - stride + 1, default + stride - 1]`` (the input sizes that pooling maps to
+    ``H_in``, with or without ``ceil_mode``)."""
+    default = tuple((n - 1) * si - 2 * pi + ki for n, si, pi, ki in zip(in_hw, s, p, k))
+    if output_size is None:
+        return default
+    if isinstance(output_size, np.ndarray) and output_size.ndim == 1:
+        output_size = output_size.tolist()
+    if not isinstance(output_size, (tuple, list)):  # torch.Size is a tuple
+        got = repr(output_size) if isinstance(output_size, numbers.Number) else f"a {type(output_size).__name__}"
+        raise TypeError(f"max_unpool2d: output_size must be a tuple (H, W) or (N, C, H, W), got {got}")
+    size = tuple(output_size)
+    if len(size) not in (2, 4):
+        raise ValueError(f"max_unpool2d: output_size must be (H, W) or (N, C, H, W), got {size}")
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) for v in size[-2:]):
+        raise TypeError(f"max_unpool2d: output_size must hold ints (H, W) or (N, C, H, W), got {size}")
+    hw = tuple(int(v) for v in size[-2:])
+    for axis, v, d, si in zip("HW", hw, default, s):
+        lo, hi = max(d - si + 1, 1), d + si - 1
+        if not lo <= v <= hi:
+            raise ValueError(
+                f"max_unpool2d: output_size {size} does not fit this pooling: its {axis} must be in "
+                f"[{lo}, {hi}] (the default {d} = ({axis}_in - 1) * stride - 2 * padding + kernel_size, "
+                f"give or take stride - 1 = {si - 1}), got {v}"
+            )
+    return hw
+
+
 def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=None):
     """max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=None) -> ndarray
 
@@ -646,8 +731,10 @@ def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=N
             :func:`max_pool2d_with_indices`).
         kernel_size, stride, padding: as in the pooling call; ``stride`` defaults to
             ``kernel_size``.
-        output_size: ``(H, W)`` (or a 4-tuple ending in them). Default: ``None``, meaning
-            ``H = (H_in - 1) * stride - 2 * padding + kernel_size`` (likewise ``W``).
+        output_size: ``(H, W)`` (or a 4-tuple ending in them), to pick the size of the map that
+            was pooled when several sizes pool to ``H_in``. Default: ``None``, meaning
+            ``H = (H_in - 1) * stride - 2 * padding + kernel_size`` (likewise ``W``). As in
+            PyTorch, a given ``H`` must be within ``stride - 1`` of that default (likewise ``W``).
 
     Returns:
         An array of shape ``(N, C, H, W)``.
@@ -663,13 +750,7 @@ def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=N
     k = positive(pair(kernel_size, "kernel_size"), "kernel_size")
     s = k if stride is None else positive(pair(stride, "stride"), "stride")
     p = non_negative(pair(padding, "padding"), "padding")
-    if output_size is None:
-        hw = tuple((n - 1) * si - 2 * pi + ki for n, si, pi, ki in zip(y.shape[2:], s, p, k))
-    else:
-        size = tuple(output_size)
-        if len(size) == 4:
-            size = size[2:]
-        hw = pair(size, "output_size")
+    hw = _unpool_size(output_size, y.shape[2:], k, s, p)
     if any(v < 1 for v in hw):
         raise ValueError(f"max_unpool2d: the output size must be positive, got {hw}")
     sw = _check_switches(switches, y.shape, hw, "max_unpool2d", "switches")
@@ -686,6 +767,13 @@ def pool_switches_mask(x, kernel_size, stride=None, padding=0):
 
     A boolean array of ``x``'s shape that is ``True`` where max pooling picked a value (the
     entries its backward pass sends gradient to). Handy for drawing the switches.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`max_pool2d`.
+
+    Returns:
+        A boolean array of shape ``(N, C, H, W)``.
 
     Example::
 

@@ -15,11 +15,13 @@ operations, and rebuilds the columns from the input when a second derivative is 
 (``create_graph=True``), so that works too.
 """
 
+import inspect
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._tensors import as_tensor, bias, channels_match, groups_value, non_negative, pair, positive, same_kind, window_fits
+from ._tensors import as_tensors, bias, channels_match, groups_value, non_negative, pair, positive, window_fits
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "Conv1d", "Conv2d", "ConvTranspose2d"]
 
@@ -156,8 +158,14 @@ def _pad_input(x, padding, padding_mode):
     return F.pad(x, amounts, mode=padding_mode), (0,) * len(padding)
 
 
+def _check_taps(w):
+    if 0 in w.shape[2:]:
+        raise ValueError(f"the kernel must be at least 1 wide on every axis, got w of shape {tuple(w.shape)}")
+
+
 def _check_kernel(x, w, groups, spatial, dilation, padding):
     channels_match(x.shape[1], w.shape[1], groups)
+    _check_taps(w)
     if w.shape[0] % groups != 0:
         raise ValueError(f"output channels ({w.shape[0]}) must be divisible by groups ({groups})")
     extent = tuple(d * (f - 1) + 1 for d, f in zip(dilation, w.shape[2:]))
@@ -171,9 +179,13 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
     through the backward pass the book derives: ``dW = dY X_cols^T``, ``dX = fold(W^T dY)``.
 
     Args:
-        x: input of shape ``(N, C, H, W)``, a floating tensor on any device (integer input
-            and NumPy arrays become float64). Not modified.
-        w: kernels of shape ``(K, C // groups, F_h, F_w)``, same dtype and device as ``x``.
+        x: input of shape ``(N, C, H, W)``, a floating tensor on any device. An integer or
+            boolean tensor, a NumPy array or a list is converted to ``w``'s dtype (and device)
+            when ``w`` is a floating tensor (as torch promotes an integer tensor combined with a
+            float one), and to float64 otherwise (as ``coursecnn.ref`` does). Not modified.
+        w: kernels of shape ``(K, C // groups, F_h, F_w)``, at least 1 wide on every axis. If
+            both ``x`` and ``w`` are floating tensors, they must have the same dtype and device
+            (neither is converted to the other's).
         b: bias of shape ``(K,)``, or ``None``. Default: ``None``.
         stride: an int or a pair ``(s_h, s_w)``, at least 1. Default: ``1``.
         padding: pixels added on each side, an int or a pair, at least 0. Default: ``0``.
@@ -195,9 +207,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         >>> ct.conv2d(x, w, stride=2, padding=1).shape
         torch.Size([2, 4, 4, 4])
     """
-    x = as_tensor(x, "x", 4, "(N, C, H, W)")
-    w = as_tensor(w, "w", 4, "(K, C // groups, F_h, F_w)")
-    same_kind(x, w)
+    x, w = as_tensors(x, w, (4, "(N, C, H, W)"), (4, "(K, C // groups, F_h, F_w)"))
     stride, padding, dilation = _conv_args(stride, padding, dilation)
     groups = groups_value(groups)
     _check_kernel(x, w, groups, x.shape[2:], dilation, padding)
@@ -212,8 +222,8 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
     1D convolution: ``conv2d`` on signals one pixel tall, so it shares its forward and backward.
 
     Args:
-        x: input of shape ``(N, C, L)``. Not modified.
-        w: kernels of shape ``(K, C // groups, F)``.
+        x: input of shape ``(N, C, L)``, converted as in ``conv2d``. Not modified.
+        w: kernels of shape ``(K, C // groups, F)``, ``F`` at least 1.
         b: bias of shape ``(K,)``, or ``None``. Default: ``None``.
         stride, padding, dilation: ints (or 1-tuples). Defaults: ``1``, ``0``, ``1``.
         groups, padding_mode: as in ``conv2d``. Defaults: ``1``, ``"zeros"``.
@@ -227,9 +237,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         >>> ct.conv1d(torch.ones(1, 1, 5), torch.ones(1, 1, 3)).tolist()
         [[[3.0, 3.0, 3.0]]]
     """
-    x = as_tensor(x, "x", 3, "(N, C, L)")
-    w = as_tensor(w, "w", 3, "(K, C // groups, F)")
-    same_kind(x, w)
+    x, w = as_tensors(x, w, (3, "(N, C, L)"), (3, "(K, C // groups, F)"))
     (s,), (p,), (d,) = _conv_args(stride, padding, dilation, n=1)
     groups = groups_value(groups)
     _check_kernel(x, w, groups, x.shape[2:], (d,), (p,))
@@ -248,8 +256,9 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
     ``conv2d`` (unfold and a matrix product).
 
     Args:
-        x: input of shape ``(N, C_in, H, W)``. Not modified.
-        w: kernels of shape ``(C_in, C_out // groups, F_h, F_w)`` (PyTorch's layout for this op).
+        x: input of shape ``(N, C_in, H, W)``, converted as in ``conv2d``. Not modified.
+        w: kernels of shape ``(C_in, C_out // groups, F_h, F_w)`` (PyTorch's layout for this op),
+            at least 1 wide on every axis.
         b: bias of shape ``(C_out,)``, or ``None``. Default: ``None``.
         stride: spacing of the copies, an int or a pair, at least 1. Default: ``1``.
         padding: rows and columns cropped from each side of the result (the padding of the
@@ -270,9 +279,8 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
         >>> ct.conv_transpose2d(torch.randn(1, 4, 3, 3), torch.randn(4, 2, 2, 2), stride=2).shape
         torch.Size([1, 2, 6, 6])
     """
-    x = as_tensor(x, "x", 4, "(N, C_in, H, W)")
-    w = as_tensor(w, "w", 4, "(C_in, C_out // groups, F_h, F_w)")
-    same_kind(x, w)
+    x, w = as_tensors(x, w, (4, "(N, C_in, H, W)"), (4, "(C_in, C_out // groups, F_h, F_w)"))
+    _check_taps(w)
     stride, padding, dilation = _conv_args(stride, padding, dilation)
     output_padding = non_negative(pair(output_padding, "output_padding"), "output_padding")
     groups = groups_value(groups)
@@ -291,6 +299,17 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
             raise ValueError(f"padding {p} crops the whole output (size {n_full} before cropping)")
     b = bias(b, w.shape[1] * groups, x)
     return ConvTranspose2dFunction.apply(x, w, b, stride, padding, output_padding, groups, dilation)
+
+
+def _kernel_size_arg(cls, args, kwargs, n):
+    """Check the ``kernel_size`` a conv module is built with, before ``torch.nn`` allocates
+    (and warns about) a zero-size weight. Calls it cannot bind are left to ``torch.nn``'s error."""
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return
+    if "kernel_size" in bound.arguments:
+        positive(pair(bound.arguments["kernel_size"], "kernel_size", n), "kernel_size")
 
 
 def _numeric_padding(module, modes=PADDING_MODES):
@@ -313,6 +332,7 @@ class Conv2d(nn.Conv2d):
     """
 
     def __init__(self, *args, **kwargs):
+        _kernel_size_arg(nn.Conv2d, args, kwargs, 2)
         super().__init__(*args, **kwargs)
         _numeric_padding(self)
 
@@ -326,6 +346,7 @@ class Conv1d(nn.Conv1d):
     """``torch.nn.Conv1d`` whose forward is ``coursecnn.torch.conv1d``. Padding must be numeric."""
 
     def __init__(self, *args, **kwargs):
+        _kernel_size_arg(nn.Conv1d, args, kwargs, 1)
         super().__init__(*args, **kwargs)
         _numeric_padding(self)
 
@@ -340,6 +361,7 @@ class ConvTranspose2d(nn.ConvTranspose2d):
     (zero padding; ``output_size`` in the call is not supported, give ``output_padding``)."""
 
     def __init__(self, *args, **kwargs):
+        _kernel_size_arg(nn.ConvTranspose2d, args, kwargs, 2)
         super().__init__(*args, **kwargs)
         _numeric_padding(self, ("zeros",))
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._tensors import as_tensor, same_kind
+from ._tensors import as_tensor, as_tensors, same_kind
 
 __all__ = ["linear", "relu", "cross_entropy", "Linear", "ReLU", "CrossEntropyLoss"]
 
@@ -69,8 +69,11 @@ def linear(x, w, b=None):
 
     Args:
         x: input of shape ``(N, in_features)`` (or ``(*, in_features)``: leading axes are
-            flattened into the batch and restored). Not modified.
-        w: weights of shape ``(out_features, in_features)``, same dtype and device as ``x``.
+            flattened into the batch and restored). An integer or boolean tensor, a NumPy array
+            or a list is converted to ``w``'s dtype (and device) when ``w`` is a floating tensor,
+            and to float64 otherwise. Not modified.
+        w: weights of shape ``(out_features, in_features)``; if both ``x`` and ``w`` are
+            floating tensors, they must have the same dtype and device.
         b: bias of shape ``(out_features,)``, or ``None``. Default: ``None``.
 
     Returns:
@@ -82,16 +85,14 @@ def linear(x, w, b=None):
         >>> ct.linear(torch.ones(2, 3), torch.ones(4, 3), torch.zeros(4)).tolist()[0]
         [3.0, 3.0, 3.0, 3.0]
     """
-    x = as_tensor(x, "x", tuple(range(1, 9)), "(N, in_features)")
-    w = as_tensor(w, "w", 2, "(out_features, in_features)")
-    same_kind(x, w)
+    x, w = as_tensors(x, w, (tuple(range(1, 9)), "(N, in_features)"), (2, "(out_features, in_features)"))
     if x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"size mismatch: x has {x.shape[-1]} features (last axis of shape {tuple(x.shape)}) "
             f"but w expects {w.shape[1]} (w is shaped (out_features, in_features) = {tuple(w.shape)})"
         )
     if b is not None:
-        b = as_tensor(b, "b", 1, "(out_features,)")
+        b = as_tensor(b, "b", 1, "(out_features,)", like=x)
         same_kind(x, b, "b")
         if b.shape[0] != w.shape[0]:
             raise ValueError(f"b must have one entry per output ({w.shape[0]}), got shape {tuple(b.shape)}")
@@ -194,10 +195,35 @@ class ReLU(nn.ReLU):
         return relu(x)
 
 
-class CrossEntropyLoss(nn.Module):
-    """The module form of ``coursecnn.torch.cross_entropy`` (mean over the batch)."""
+class CrossEntropyLoss(nn.CrossEntropyLoss):
+    """``torch.nn.CrossEntropyLoss`` whose forward is ``coursecnn.torch.cross_entropy``: the
+    mean over the batch of ``-log softmax(z)[target]``. Only the defaults are supported (no
+    ``weight``, ``ignore_index``, ``label_smoothing``, and ``reduction="mean"``); any other
+    option raises a ``ValueError`` naming it. Targets are class indices ``(N,)``.
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> round(ct.CrossEntropyLoss()(torch.zeros(2, 4), torch.tensor([0, 3])).item(), 4)  # log 4
+        1.3863
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        unsupported = []
+        if self.weight is not None:
+            unsupported.append(f"weight=<tensor of shape {tuple(self.weight.shape)}>")
+        if self.ignore_index != -100:
+            unsupported.append(f"ignore_index={self.ignore_index!r}")
+        if self.reduction != "mean":  # also what size_average=False or reduce=False turn into
+            unsupported.append(f"reduction={self.reduction!r}")
+        if self.label_smoothing != 0.0:
+            unsupported.append(f"label_smoothing={self.label_smoothing!r}")
+        if unsupported:
+            raise ValueError(
+                "coursecnn.torch.CrossEntropyLoss supports the defaults only (the mean over the batch, "
+                f"no weight, ignore_index or label_smoothing), got {', '.join(unsupported)}"
+            )
 
     def forward(self, logits, target):
         return cross_entropy(logits, target)
-
-
