@@ -321,8 +321,14 @@ def _numeric_padding(module, modes=PADDING_MODES):
 
 
 class Conv2d(nn.Conv2d):
-    """``torch.nn.Conv2d`` whose forward is ``coursecnn.torch.conv2d`` (same parameters and
+    """Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros")
+
+    ``torch.nn.Conv2d`` whose forward is ``coursecnn.torch.conv2d`` (same parameters and
     initialisation, so state_dicts are interchangeable). Padding must be numeric.
+
+    Args:
+        as for ``torch.nn.Conv2d``: input ``(N, C_in, H, W)``, weight
+        ``(C_out, C_in // groups, k_h, k_w)``, output ``(N, C_out, H_out, W_out)``.
 
     Example::
 
@@ -343,7 +349,20 @@ class Conv2d(nn.Conv2d):
 
 
 class Conv1d(nn.Conv1d):
-    """``torch.nn.Conv1d`` whose forward is ``coursecnn.torch.conv1d``. Padding must be numeric."""
+    """Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True, padding_mode="zeros")
+
+    ``torch.nn.Conv1d`` whose forward is ``coursecnn.torch.conv1d``. Padding must be numeric.
+
+    Args:
+        as for ``torch.nn.Conv1d``: input ``(N, C_in, L)``, weight ``(C_out, C_in // groups, k)``,
+        output ``(N, C_out, L_out)``.
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> ct.Conv1d(2, 4, 3)(torch.zeros(1, 2, 10)).shape
+        torch.Size([1, 4, 8])
+    """
 
     def __init__(self, *args, **kwargs):
         _kernel_size_arg(nn.Conv1d, args, kwargs, 1)
@@ -357,8 +376,22 @@ class Conv1d(nn.Conv1d):
 
 
 class ConvTranspose2d(nn.ConvTranspose2d):
-    """``torch.nn.ConvTranspose2d`` whose forward is ``coursecnn.torch.conv_transpose2d``
-    (zero padding; ``output_size`` in the call is not supported, give ``output_padding``)."""
+    """ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1)
+
+    ``torch.nn.ConvTranspose2d`` whose forward is ``coursecnn.torch.conv_transpose2d`` (zero
+    padding; ``output_size`` in the call is not supported, give ``output_padding``).
+
+    Args:
+        as for ``torch.nn.ConvTranspose2d``: input ``(N, C_in, H, W)``, weight
+        ``(C_in, C_out // groups, k_h, k_w)``, output ``(N, C_out, H_out, W_out)`` with
+        ``H_out = (H - 1) * stride - 2 * padding + dilation * (k_h - 1) + output_padding + 1``.
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> ct.ConvTranspose2d(4, 2, 3, stride=2)(torch.zeros(1, 4, 5, 5)).shape
+        torch.Size([1, 2, 11, 11])
+    """
 
     def __init__(self, *args, **kwargs):
         _kernel_size_arg(nn.ConvTranspose2d, args, kwargs, 2)

@@ -170,7 +170,13 @@ def cross_entropy(logits, target):
 
 
 class Linear(nn.Linear):
-    """``torch.nn.Linear`` whose forward is ``coursecnn.torch.linear`` (same parameters).
+    """Linear(in_features, out_features, bias=True)
+
+    ``torch.nn.Linear`` whose forward is ``coursecnn.torch.linear`` (same parameters).
+
+    Args:
+        as for ``torch.nn.Linear``: input ``(N, in_features)``, weight
+        ``(out_features, in_features)``, output ``(N, out_features)``.
 
     Example::
 
@@ -184,7 +190,19 @@ class Linear(nn.Linear):
 
 
 class ReLU(nn.ReLU):
-    """``torch.nn.ReLU`` whose forward is ``coursecnn.torch.relu``; never in place."""
+    """ReLU(inplace=False)
+
+    ``torch.nn.ReLU`` whose forward is ``coursecnn.torch.relu``; never in place.
+
+    Args:
+        inplace (bool): only ``False`` is supported (the input is never modified).
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> ct.ReLU()(torch.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
 
     def __init__(self, inplace=False):
         if inplace:
@@ -196,10 +214,15 @@ class ReLU(nn.ReLU):
 
 
 class CrossEntropyLoss(nn.CrossEntropyLoss):
-    """``torch.nn.CrossEntropyLoss`` whose forward is ``coursecnn.torch.cross_entropy``: the
+    """CrossEntropyLoss()
+
+    ``torch.nn.CrossEntropyLoss`` whose forward is ``coursecnn.torch.cross_entropy``: the
     mean over the batch of ``-log softmax(z)[target]``. Only the defaults are supported (no
     ``weight``, ``ignore_index``, ``label_smoothing``, and ``reduction="mean"``); any other
-    option raises a ``ValueError`` naming it. Targets are class indices ``(N,)``.
+    option raises a ``ValueError`` naming it.
+
+    Shapes: logits ``z`` ``(N, K)``, targets ``(N,)`` class indices in ``[0, K)``; the result
+    is a scalar.
 
     Example::
 

@@ -136,8 +136,14 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 
 
 class MaxPool2d(nn.MaxPool2d):
-    """``torch.nn.MaxPool2d`` whose forward is ``coursecnn.torch.max_pool2d`` (no dilation,
+    """MaxPool2d(kernel_size, stride=None, padding=0)
+
+    ``torch.nn.MaxPool2d`` whose forward is ``coursecnn.torch.max_pool2d`` (no dilation,
     ``ceil_mode`` or ``return_indices``).
+
+    Args:
+        as for ``torch.nn.MaxPool2d``: input ``(N, C, H, W)``, output ``(N, C, H_out, W_out)``;
+        ``stride`` defaults to ``kernel_size``.
 
     Example::
 
@@ -159,8 +165,22 @@ class MaxPool2d(nn.MaxPool2d):
 
 
 class AvgPool2d(nn.AvgPool2d):
-    """``torch.nn.AvgPool2d`` whose forward is ``coursecnn.torch.avg_pool2d`` (padding counts
-    in the average; no ``ceil_mode`` or ``divisor_override``)."""
+    """AvgPool2d(kernel_size, stride=None, padding=0)
+
+    ``torch.nn.AvgPool2d`` whose forward is ``coursecnn.torch.avg_pool2d`` (padding counts
+    in the average; no ``ceil_mode`` or ``divisor_override``).
+
+    Args:
+        as for ``torch.nn.AvgPool2d``: input ``(N, C, H, W)``, output ``(N, C, H_out, W_out)``;
+        ``stride`` defaults to ``kernel_size``.
+
+    Example::
+
+        >>> import torch, coursecnn.torch as ct
+        >>> ct.AvgPool2d(2)(torch.ones(1, 1, 4, 4))
+        tensor([[[[1., 1.],
+                  [1., 1.]]]])
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
