@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coursecnn.ref import Adam, Linear, RMSProp, SGD, Sequential, ReLU
 from coursecnn.ref.optim import Optimizer
@@ -72,6 +74,46 @@ def test_same_trajectory_as_torch_optim(name, ours, theirs):
     ref = torch_trajectory(theirs)
     np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-10)
     assert not np.allclose(mine[-1], W0)  # it moved
+
+
+@st.composite
+def optimizer_setups(draw):
+    """One optimizer with drawn hyperparameters, as (ours, torch's) constructors."""
+    kind = draw(st.sampled_from(["sgd", "rmsprop", "adam"]))
+    lr = draw(st.floats(1e-3, 0.2))
+    decay = draw(st.sampled_from([0.0, 0.01, 0.1]))
+    if kind == "sgd":
+        momentum = draw(st.sampled_from([0.0, 0.5, 0.9]))
+        nesterov = momentum > 0 and draw(st.booleans())
+        dampening = 0.0 if nesterov else draw(st.sampled_from([0.0, 0.3]))
+        kw = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=decay, nesterov=nesterov)
+        return kw, (lambda p: SGD(p, **kw)), (lambda p: torch.optim.SGD(p, **kw))
+    eps = draw(st.sampled_from([1e-8, 1e-6, 1e-3]))
+    if kind == "rmsprop":
+        kw = dict(lr=lr, alpha=draw(st.floats(0.5, 0.999)), eps=eps, weight_decay=decay)
+        return kw, (lambda p: RMSProp(p, **kw)), (lambda p: torch.optim.RMSprop(p, **kw))
+    kw = dict(lr=lr, betas=(draw(st.floats(0.0, 0.95)), draw(st.floats(0.9, 0.9999))), eps=eps, weight_decay=decay)
+    return kw, (lambda p: Adam(p, **kw)), (lambda p: torch.optim.Adam(p, **kw))
+
+
+@settings(max_examples=40, deadline=None)
+@given(optimizer_setups(), st.integers(1, 4), st.integers(0, 2**16))
+def test_same_steps_as_torch_optim_for_any_hyperparameters(setup, n, seed):
+    kw, ours, theirs = setup
+    rng = np.random.default_rng(seed)
+    w0 = rng.normal(size=(n, 3))
+    grads = rng.normal(size=(6, n, 3))  # the same gradients fed to both, step by step
+    w, g = w0.copy(), np.zeros_like(w0)
+    mine = ours([(w, g)])
+    t = torch.tensor(w0, requires_grad=True)
+    theirs = theirs([t])
+    for step_grad in grads:
+        g[...] = step_grad
+        t.grad = torch.from_numpy(step_grad.copy())
+        mine.step()
+        theirs.step()
+        np.testing.assert_allclose(w, t.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=str(kw))
+    assert not np.array_equal(w, w0)
 
 
 def test_defaults_match_torch():
