@@ -146,3 +146,31 @@ def test_inputs_are_not_modified():
     max_unpool2d(y, switches, 2, output_size=(5, 5))
     np.testing.assert_array_equal(y, kept[0])
     np.testing.assert_array_equal(switches, kept[1])
+
+
+@pytest.mark.parametrize("h, w, k, s, p", [(5, 6, 2, 2, 0), (7, 7, 3, 2, 1), (4, 5, 3, 1, 1)])
+def test_unpool_gradient_matches_torch_and_finite_differences(h, w, k, s, p):
+    """Unpooling is linear in y: its gradient gathers dx back at the switches. Overlapping
+    windows (stride < kernel) may share a switch, where the later write wins in both."""
+    from coursecnn.ref import numerical_gradient, relative_error
+
+    rng = np.random.default_rng(h * 10 + w)
+    x = rng.permutation(2 * 3 * h * w).reshape(2, 3, h, w) / 7.0  # no ties
+    y, switches = max_pool2d_with_indices(x, k, s, p)
+    size = (h, w)
+    out = max_unpool2d(y, switches, k, s, p, output_size=size)
+    r = rng.normal(size=out.shape)  # L = sum(r * unpool(y))
+    t = torch.tensor(y, requires_grad=True)
+    out_t = F.max_unpool2d(t, torch.from_numpy(switches), k, s, p, output_size=size)
+    np.testing.assert_array_equal(out, out_t.detach().numpy())
+    (out_t * torch.from_numpy(r)).sum().backward()
+    numeric = numerical_gradient(lambda v: float(np.sum(r * max_unpool2d(v, switches, k, s, p, output_size=size))), y)
+    # PyTorch's gradient is r gathered at each switch.
+    gathered = np.take_along_axis(r.reshape(2, 3, -1), switches.reshape(2, 3, -1), axis=-1).reshape(y.shape)
+    np.testing.assert_array_equal(t.grad.numpy(), gathered)
+    # Where two windows share a switch, only one write survives, so only the entries with a switch
+    # of their own have a well-defined derivative; there, finite differences agree with PyTorch.
+    flat = switches.reshape(6, -1)
+    own = np.array([[np.sum(row == v) == 1 for v in row] for row in flat]).reshape(y.shape)
+    assert own.any() and (s < k or own.all())
+    assert relative_error(numeric[own], t.grad.numpy()[own]) < 1e-7
