@@ -512,3 +512,45 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_sequential_matches_torch_nn_sequential():
+    """A conv net built from ref layers and the same net in torch.nn, with the same weights:
+    the same output, input gradient and parameter gradients (float64)."""
+    nn = torch.nn
+    ours = Sequential(Conv2d(2, 3, 3, padding=1, rng=0), ReLU(), MaxPool2d(2), Flatten(),
+                      Linear(3 * 3 * 3, 4, rng=1), Tanh(), Linear(4, 5, rng=2))
+    theirs = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                           nn.Linear(27, 4), nn.Tanh(), nn.Linear(4, 5)).double()
+    with torch.no_grad():
+        for i in (0, 4, 6):
+            theirs[i].weight.copy_(torch.from_numpy(ours[i].params["weight"]))
+            theirs[i].bias.copy_(torch.from_numpy(ours[i].params["bias"]))
+    x = RNG.normal(size=(3, 2, 6, 6))
+    dy = RNG.normal(size=(3, 5))
+    xt = torch.tensor(x, requires_grad=True)
+    yt = theirs(xt)
+    yt.backward(torch.from_numpy(dy))
+    np.testing.assert_allclose(ours.forward(x), yt.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours.backward(dy), xt.grad.numpy(), rtol=1e-12, atol=1e-14)
+    for i in (0, 4, 6):
+        for name in ("weight", "bias"):
+            np.testing.assert_allclose(ours[i].grads[name], getattr(theirs[i], name).grad.numpy(),
+                                       rtol=1e-12, atol=1e-14, err_msg=f"layer {i} {name}")
+
+
+def test_dropout_backward_is_torch_autograd_through_the_same_mask():
+    """Given the mask our forward drew, torch's autograd of x * mask / (1 - p) gives our dx."""
+    p = 0.3
+    drop = Dropout(p, rng=5)
+    x = RNG.normal(size=(4, 6))
+    y = drop.forward(x)
+    kept = y != 0  # x has no zeros, so the kept entries are where y is not 0
+    np.testing.assert_allclose(y[kept], x[kept] / (1 - p), rtol=1e-15)
+    dy = RNG.normal(size=x.shape)
+    xt = torch.tensor(x, requires_grad=True)
+    (xt * torch.from_numpy(kept.astype(float)) / (1 - p)).backward(torch.from_numpy(dy))
+    np.testing.assert_allclose(drop.backward(dy), xt.grad.numpy(), rtol=1e-15)
+    # In evaluation mode dropout is the identity, as torch's is.
+    drop.eval()
+    np.testing.assert_array_equal(drop.forward(x), torch.nn.Dropout(p).eval()(torch.from_numpy(x)).numpy())

@@ -168,3 +168,14 @@ def test_arguments_not_modified():
 def test_docstring_examples():
     result = doctest.testmod(losses, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 9 and result.failed == 0
+
+
+def test_quadratic_loss_and_gradient_match_torch():
+    """The lecture's quadratic loss is half of torch's summed squared error."""
+    rng = np.random.default_rng(11)
+    y_pred, y_true = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    t = torch.tensor(y_pred, requires_grad=True)
+    loss = 0.5 * F.mse_loss(t, torch.from_numpy(y_true), reduction="sum")
+    loss.backward()
+    assert quadratic_loss(y_pred, y_true) == pytest.approx(loss.item(), rel=1e-14)
+    np.testing.assert_allclose(quadratic_loss_grad(y_pred, y_true), t.grad.numpy(), rtol=1e-14)

@@ -101,3 +101,14 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_l1_penalty_and_gradient_match_torch_autograd():
+    """lam * sum|w| and its gradient as torch's autograd computes them (sign(0) = 0 in both)."""
+    ws = [RNG.normal(size=(3, 4)), np.array([0.0, -2.0, 1.5])]
+    ts = [torch.tensor(w, requires_grad=True) for w in ws]
+    total = 0.05 * sum(t.abs().sum() for t in ts)
+    total.backward()
+    assert l1_penalty(ws, 0.05) == pytest.approx(total.item(), rel=1e-14)
+    for g, t in zip(l1_grad(ws, 0.05), ts):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-15)
