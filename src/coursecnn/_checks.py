@@ -38,20 +38,27 @@ def non_negative(values, name):
     return values
 
 
+def numeric_array(x, name, what):
+    """Return ``x`` as a real numeric NumPy array (any dtype but complex and object), or raise an
+    error saying that ``name`` must be ``what`` (e.g. "a numeric array shaped (N, C, H, W)")."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be {what}, got a {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} must be {what}: {exc}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"{name} must be {what}, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real-valued, got dtype {arr.dtype}")
+    return arr
+
+
 def as_array(x, name, ndim, layout, dtype=None):
     """Return ``x`` as a float NumPy array of rank ``ndim``; ``layout`` (e.g. "(N, C, H, W)")
     is shown in the error when the rank is wrong. Integer input becomes float64; the caller's
     array is never modified (functions work on the returned array without writing to it)."""
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array shaped {layout}, got a {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{name} must be a numeric array shaped {layout}: {exc}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"{name} must be a numeric array shaped {layout}, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real-valued, got dtype {arr.dtype}")
+    arr = numeric_array(x, name, f"a numeric array shaped {layout}")
     if arr.ndim != ndim:
         raise ValueError(
             f"{name} must have {ndim} dimensions {layout}, got {arr.ndim} dimensions with shape {arr.shape}"

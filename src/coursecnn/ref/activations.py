@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .._checks import numeric_array
+
 __all__ = [
     "step",
     "step_grad",
@@ -34,16 +36,7 @@ __all__ = [
 def _as_float(x, name="x"):
     """``x`` as a real float array of any shape (integers become float64); never a view that
     the caller could see written to, because nothing here writes to it."""
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a real number or numeric array, got a {type(x).__name__}")
-    try:
-        arr = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{name} must be a numeric array: {exc}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"{name} must be a real number or numeric array, got dtype {arr.dtype}")
-    if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real-valued, got dtype {arr.dtype}")
+    arr = numeric_array(x, name, "a real number or numeric array")
     if not np.issubdtype(arr.dtype, np.floating):
         arr = arr.astype(np.float64)
     return arr

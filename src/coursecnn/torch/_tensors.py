@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 import torch
 
-from .._checks import channels_match, non_negative, pair, positive  # noqa: F401  (re-exported)
+from .._checks import channels_match, non_negative, numeric_array, pair, positive  # noqa: F401  (re-exported)
 
 
 def as_tensor(x, name, ndim, layout, like=None):
@@ -22,14 +22,7 @@ def as_tensor(x, name, ndim, layout, like=None):
         raise TypeError(f"{name} must be a numeric tensor shaped {layout}, got {type(x).__name__}")
     was_tensor = isinstance(x, torch.Tensor)
     if not was_tensor:
-        try:
-            arr = np.asarray(x)
-        except Exception as exc:  # ragged lists and the like
-            raise ValueError(f"{name} must be a numeric tensor shaped {layout}: {exc}") from None
-        if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-            raise TypeError(f"{name} must be a numeric tensor shaped {layout}, got dtype {arr.dtype}")
-        if np.issubdtype(arr.dtype, np.complexfloating):
-            raise TypeError(f"{name} must be real-valued, got dtype {arr.dtype}")
+        arr = numeric_array(x, name, f"a numeric tensor shaped {layout}")
         x = torch.as_tensor(arr if np.issubdtype(arr.dtype, np.floating) else arr.astype(np.float64))
     if x.is_complex():
         raise TypeError(f"{name} must be real-valued, got dtype {x.dtype}")
