@@ -4,6 +4,7 @@
     coursecnn edition instructor --out _build/instructor the book with them
     coursecnn course build course/                      an nbgrader course directory
     coursecnn course check                              validate the exercises only
+    coursecnn grade pooling --course course/ --jobs 2   autograde every submission, in parallel
 """
 
 import argparse
@@ -16,8 +17,10 @@ _EPILOG = """\
 examples:
   coursecnn edition student --out _build/edition
       jupyter-book build _build/edition/book ...   (what `make book` does)
-  coursecnn course build course --timeout 120
-      cd course && nbgrader generate_assignment pooling && nbgrader autograde pooling
+  coursecnn course build course --timeout 60
+      cd course && nbgrader generate_assignment pooling
+  coursecnn grade pooling --course course --jobs 2
+      cd course && nbgrader generate_feedback pooling && nbgrader export
   coursecnn course check --chapters pooling convolution
 
 The book's "For instructors" page describes the whole workflow.
@@ -56,20 +59,37 @@ def _parser():
     build.add_argument("out", metavar="OUT", help="the course folder")
     build.add_argument("--chapters", nargs="+", metavar="CHAPTER", help=chapters_help)
     build.add_argument("--timeout", type=int, default=120, metavar="SECONDS",
-                       help="seconds one cell may run when autograding, the chapters' own cells included "
-                       "(default: 120; the slowest chapter cell, a training run, takes about a minute)")
+                       help="seconds one cell may run when autograding (default: 120; the slowest "
+                       "test, architectures' exercise 3, trains two small networks)")
     build.add_argument("--course-id", default="coursecnn", help="nbgrader course id (default: coursecnn)")
+    build.add_argument("--force", action="store_true", help="replace files edited by hand too, "
+                       "after a backup beside each (NAME.bak-TIME)")
     check = co_sub.add_parser("check", help="validate the exercise cells and list them",
                               description="Validate every exercise cell as `course build` does, check that "
                               "no other cell needs a name only a solution defines (the student edition would "
                               "fail), and list the exercises with their points; write nothing.")
     check.add_argument("--chapters", nargs="+", metavar="CHAPTER", help=chapters_help)
+
+    gr = sub.add_parser("grade", help="autograde every submission of an assignment, in parallel",
+                        description="Run nbgrader's autograde for every submitted/<student>/ASSIGNMENT, "
+                        "JOBS students at a time. Student code runs in a bubblewrap sandbox, in a process "
+                        "apart from the checks; without bubblewrap grading refuses to start unless "
+                        "--unsandboxed is given. Writes COURSE/grade_report_ASSIGNMENT.csv.")
+    gr.add_argument("assignment", metavar="ASSIGNMENT", help="the assignment (chapter) name")
+    gr.add_argument("--course", default=".", metavar="DIR", help="the course folder (default: .)")
+    gr.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                    help="students graded at once (default: 1; about one per core)")
+    gr.add_argument("--students", nargs="+", metavar="ID", help="only these students")
+    gr.add_argument("--unsandboxed", action="store_true",
+                    help="grade even where bubblewrap cannot sandbox student code (it can then read "
+                    "and write what you can)")
     return p, co
 
 
 def main(argv=None):
     """Run the command line; returns the exit status (0 on success)."""
     from .editions import ExerciseFormatError, build_edition, check_independent, find_root
+    from .grade import GradeError
 
     parser, course_parser = _parser()
     args = parser.parse_args(argv)
@@ -82,15 +102,29 @@ def main(argv=None):
             book = build_edition(args.kind, args.out, root=root)
             print(f"{args.kind} edition written: {book}")
             return 0
+        if args.command == "grade":
+            from .grade import grade_assignment
+
+            rows = grade_assignment(args.course, args.assignment, jobs=args.jobs, students=args.students,
+                                    unsandboxed=args.unsandboxed)
+            return 0 if all(r["status"] == "graded" for r in rows) else 1
         from .course import build_course, chapter_notebooks, display_path, exercises, validate_notebook
         from .editions import read_notebook
 
         if args.action == "build":
             built = build_course(args.out, chapters=args.chapters, timeout=args.timeout,
-                                 course_id=args.course_id, root=root)
+                                 course_id=args.course_id, root=root, force=args.force)
             out = Path(args.out)
             for name, ids in built.items():
                 print(f"{out / 'source' / name / (name + '.ipynb')}: {len(ids)} nbgrader cells")
+            for path in built.written:
+                print(f"written: {path}")
+            for path in built.backups:
+                print(f"backup of your version: {path}")
+            for path in built.kept:
+                print(f"kept (edited by hand; --force replaces it after a backup): {path}")
+            for path in built.foreign:
+                print(f"left alone (not made by the build): {path}")
             print(f"course written to {out}; next: cd {out} && nbgrader generate_assignment <name>")
             return 0
         if args.action == "check":
@@ -110,7 +144,7 @@ def main(argv=None):
             return 0
         course_parser.print_help()
         return 2
-    except (ExerciseFormatError, ValueError, FileNotFoundError, FileExistsError) as exc:
+    except (ExerciseFormatError, ValueError, OSError, GradeError) as exc:
         print(f"coursecnn: error: {exc}", file=sys.stderr)
         return 1
 

@@ -5,17 +5,33 @@
     out/nbgrader_config.py            course id, SQLite gradebook, per-cell timeout
     out/source/<chapter>/<chapter>.ipynb   one assignment per chapter that has exercises
 
-Each assignment is the whole chapter (outputs cleared), so the exercises keep their context: the
-text, the imports and the helpers defined before them. ``nbgrader generate_assignment``,
-``autograde``, ``generate_feedback`` and ``export`` then run in ``out``.
+Each assignment holds the chapter's exercises and only the setup they need (``assignment_notebook``):
+the title, each exercise's statement, and the code cells that define a name an exercise or its
+tests use, found by following the names back through the chapter. The narrative (training runs,
+plots) stays in the book, so grading a submission takes seconds. ``out/coursecnn_rules.json``
+records, per answer cell, the names it must define and whether it may use coursecnn and torch,
+for the grading executor (``coursecnn.autograde``). ``nbgrader generate_assignment``, then
+``coursecnn grade`` (or ``nbgrader autograde``), ``generate_feedback`` and ``export`` run in ``out``.
+
+A build never destroys: ``out/.coursecnn-build.json`` records what it wrote. On a rebuild a file
+still as recorded is updated; a file edited since (the configuration, a source notebook) is kept
+and reported, or with ``force=True`` replaced after a backup beside it; files the build did not
+make are left alone. A course whose gradebook belongs to another course id is refused.
 
 Before writing anything, every exercise cell is validated (``validate_notebook``): a malformed
 nbgrader metadata entry, a duplicate ``grade_id`` or unbalanced solution / hidden-test markers stop
 the build with an ``ExerciseFormatError`` naming the notebook and the cell.
 """
 
+import ast
+import hashlib
+import json
 import numbers
 import re
+import shutil
+import sqlite3
+import symtable
+import time
 from pathlib import Path
 
 from .editions import (
@@ -23,7 +39,8 @@ from .editions import (
     find_root, has_exercises, read_notebook, remove_hidden_tests, source_text, write_notebook,
 )
 
-__all__ = ["ExerciseFormatError", "validate_notebook", "exercises", "chapter_notebooks", "build_course"]
+__all__ = ["ExerciseFormatError", "validate_notebook", "exercises", "chapter_notebooks", "build_course",
+           "assignment_notebook", "BuildReport"]
 
 _KEYS = {"schema_version", "grade", "locked", "solution", "task", "grade_id", "points", "checksum", "cell_type"}
 _GRADE_ID = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -178,8 +195,150 @@ def chapter_notebooks(root=None, chapters=None):
     return picked
 
 
+# ---- exercise-only assignments ----------------------------------------------------------------
+
+_MAGIC = re.compile(r"^\s*[%!].*$", re.M)
+
+
+def _names(source):
+    """(defined, used) names of a code cell: what its top level binds, and the global names it
+    reads (inside its functions too) that it does not bind itself."""
+    try:
+        top = symtable.symtable(_MAGIC.sub("", source), "cell", "exec")
+    except (SyntaxError, ValueError):
+        return set(), set()
+    defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    used = {s.get_name() for s in top.get_symbols() if s.is_referenced()}
+    stack = list(top.get_children())
+    while stack:
+        table = stack.pop()
+        stack.extend(table.get_children())
+        used |= {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+    return defined, used - defined
+
+
+_QUIET_CALLS = {"print", "plt", "glue", "display", "fig", "ax", "axes"}
+_CONFIG_CALL = re.compile(r"^(set_|manual_seed$|seed$|use_deterministic)")
+
+
+def _call_root(node):
+    """For ``a.b.c(...)``: ("a", "c"); None when the statement is not a call."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return None
+    func, last = node.value.func, None
+    while isinstance(func, ast.Attribute):
+        last = last or func.attr
+        func = func.value
+    return (func.id if isinstance(func, ast.Name) else None), (last or getattr(func, "id", None))
+
+
+def _slice_setup(source, needed):
+    """A setup cell's top-level statements that the exercises need, as source; None keeps it whole.
+
+    Kept: statements (imports too) that define a needed name, and configuration calls on a module
+    (``torch.manual_seed(0)``, ``np.set_printoptions(...)``). Dropped: plots, prints, asserts,
+    training runs whose results no exercise reads.
+    """
+    if _MAGIC.search(source):
+        return None
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    lines = source.split("\n")
+    chunks, need = [], set(needed)
+    for stmt in reversed(tree.body):
+        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+        segment = "\n".join(lines[first - 1:stmt.end_lineno])
+        defined, used = _names(segment)
+        call = _call_root(stmt)
+        if isinstance(stmt, ast.Assert):
+            keep = False
+        elif call is not None:
+            root, last = call
+            keep = root not in _QUIET_CALLS and last is not None and root != last \
+                and bool(_CONFIG_CALL.match(last))
+        else:
+            keep = bool(defined & need)
+        if keep:
+            chunks.insert(0, segment)
+            need = (need - defined) | used
+    return "\n".join(chunks)
+
+
+def assignment_notebook(nb):
+    """assignment_notebook(nb) -> dict
+
+    The chapter cut down to its exercises and the setup they need: the first cell (the title),
+    every nbgrader cell, the markdown just before each exercise, and the code that defines a name
+    a later kept cell reads (followed back through the chapter, statement by statement: a cell
+    that loads the data and then trains a model for a plot keeps only the loading). Imports and
+    configuration calls (seeds, print options) of kept cells stay. Cells after the last exercise
+    are dropped. Cell ids, metadata and order are kept; nbgrader cells are unchanged.
+
+    Args:
+        nb (dict): the chapter notebook (nbformat 4 JSON); not modified.
+
+    Returns:
+        dict: a new notebook.
+    """
+    import copy
+
+    cells = nb.get("cells", [])
+    graded = {i for i, c in enumerate(cells) if c.get("metadata", {}).get("nbgrader")}
+    if not graded:
+        return dict(nb, cells=[])
+    keep, sources = set(graded), {}
+    needed = set()
+    for i in range(max(graded), -1, -1):
+        cell = cells[i]
+        if cell.get("cell_type") != "code":
+            continue
+        text = source_text(cell)
+        defined, used = _names(text)
+        if i in graded:
+            keep.add(i)
+        elif defined & needed:
+            sliced = _slice_setup(text, needed)
+            if sliced is not None:
+                text = sources[i] = sliced
+                defined, used = _names(text)
+            keep.add(i)
+        else:
+            continue
+        needed = (needed - defined) | used
+    for i in sorted(graded):
+        j = i - 1
+        while j >= 0 and cells[j].get("cell_type") == "markdown" and j not in graded:
+            keep.add(j)
+            j -= 1
+    if cells and cells[0].get("cell_type") == "markdown":
+        keep.add(0)
+    out = []
+    for i in sorted(keep):
+        cell = copy.deepcopy(cells[i])
+        if i in sources:
+            cell["source"] = sources[i]
+        out.append(cell)
+    return dict(nb, cells=out)
+
+
+def _rules(nb):
+    """{solution grade_id: {"expected": names its solution defines, "plain": no coursecnn/torch}}."""
+    from .autograde import PLAIN_EXERCISES, defined_names
+
+    rules = {}
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {}).get("nbgrader") or {}
+        if meta.get("solution") and cell.get("cell_type") == "code":
+            gid = meta["grade_id"]
+            rules[gid] = {"expected": defined_names(source_text(cell)), "plain": gid in PLAIN_EXERCISES}
+    return rules
+
+
 _CONFIG = '''\
 # nbgrader configuration, written by `coursecnn course build`. Run nbgrader in this folder.
+# Edit it freely: a later `course build` keeps your version (and says so) unless given --force.
 import os
 import sys
 
@@ -193,34 +352,107 @@ c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = _here
 # The gradebook: students, assignments and every grade, in one SQLite file beside this one.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_here, "gradebook.db")
-# Seconds one cell may run before autograde interrupts it and scores it zero (an endless loop).
+# Seconds one cell may run before autograde stops it and scores it zero (an endless loop).
 c.ExecutePreprocessor.timeout = {timeout}
 c.Execute.timeout = {timeout}
 # The stub students start from: the same one the student edition of the book shows.
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# Autograde with coursecnn's executor: answer cells run in a sandboxed worker process, the
+# checks in the kernel, which never runs student code (see the book's "For instructors").
+c.Autograde.autograde_preprocessors = [
+    "coursecnn.autograde.SplitExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.SplitExecute.rules_file = os.path.join(_here, "coursecnn_rules.json")
+# Set by `coursecnn grade --unsandboxed` only; never run student code unsandboxed by default.
+c.SplitExecute.sandboxed = os.environ.get("COURSECNN_UNSANDBOXED") != "1"
+# Feedback shows each test's name, points and failure message, not the hidden tests' source.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "coursecnn.autograde.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 '''
 
+_RECORD = ".coursecnn-build.json"
 
-def build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=None):
-    """build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=None) -> dict
 
-    Write an nbgrader course directory: ``out/nbgrader_config.py`` and
-    ``out/source/<name>/<name>.ipynb`` for each chapter with exercises. Every notebook is
-    validated before anything is written.
+class BuildReport(dict):
+    """``build_course``'s result: ``{assignment: [grade_id, ...]}``, and what happened on disk.
+
+    Attributes: ``written`` (paths created or updated), ``kept`` (paths edited by hand and left as
+    they are), ``backups`` (``--force``: the copies made before replacing), ``foreign`` (files in
+    the assignment folders that the build did not make, left alone).
+    """
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.written, self.kept, self.backups, self.foreign = [], [], [], []
+
+
+def _digest(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _gradebook_course(path):
+    """The course id stored in an existing gradebook, or None."""
+    if not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT id FROM course LIMIT 1").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def _check_out(out):
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file, not a folder: give a folder for the course")
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotADirectoryError(f"{probe} is a file, not a folder: give a folder for the course")
+    import os
+
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise PermissionError(f"{probe} is not writable: choose a folder you can write to")
+
+
+def build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=None, force=False):
+    """build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=None, force=False) -> BuildReport
+
+    Write an nbgrader course directory: ``out/nbgrader_config.py``, ``out/coursecnn_rules.json``
+    and ``out/source/<name>/<name>.ipynb`` (the chapter's exercises and their setup) for each
+    chapter with exercises. Every notebook is validated before anything is written.
 
     Args:
-        out (str or Path): the course folder (created; an existing ``source/<name>`` is replaced,
-            other files, e.g. ``submitted/`` and the gradebook, are kept).
+        out (str or Path): the course folder (created when missing). Files an earlier build wrote
+            and nobody edited are updated; hand-edited ones are kept and reported; other files
+            (submissions, the gradebook, extra notebooks) are never touched.
         chapters (list of str, optional): chapter names or ``.ipynb`` paths. Default: every
             chapter with exercises.
-        timeout (int): seconds one cell may run when autograding. Every cell of the chapter runs,
-            its training runs too, so this must exceed the slowest of them. Default: ``120``.
-        course_id (str): nbgrader's course id. Default: ``"coursecnn"``.
+        timeout (int): seconds one cell may run when autograding (an endless loop costs this
+            once). Default: ``120``.
+        course_id (str): nbgrader's course id; refused when ``out`` holds a gradebook of another
+            course. Default: ``"coursecnn"``.
         root (str or Path, optional): the project root. Default: found by ``find_root``.
+        force (bool): replace hand-edited files too, after copying each to
+            ``<name>.bak-<time>`` beside it. Default: ``False``.
 
     Returns:
-        dict: ``{assignment_name: [grade_id, ...]}`` for the assignments written.
+        BuildReport: ``{assignment_name: [grade_id, ...]}`` with ``written``, ``kept``,
+        ``backups`` and ``foreign`` lists of paths.
     """
     if isinstance(timeout, bool) or not isinstance(timeout, numbers.Integral) or timeout < 1:
         raise ValueError(f"timeout must be a positive whole number of seconds, got {timeout!r}")
@@ -230,23 +462,65 @@ def build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=No
     if not notebooks:
         raise ValueError("no chapter has exercises (nbgrader solution or test cells): nothing to build")
     checked = {}
+    rules = {}
     for name, path in notebooks.items():
         nb = read_notebook(path)
         shown = display_path(path, root)
         ids = validate_notebook(nb, name=shown)
         if not ids:
             raise ValueError(f"{shown} has no exercises (nbgrader solution or test cells)")
+        nb = assignment_notebook(nb)
         for cell in nb["cells"]:
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
         checked[name] = (nb, ids)
+        rules.update(_rules(nb))
     out = Path(out)
+    _check_out(out)
+    existing = _gradebook_course(out / "gradebook.db")
+    record_path = out / _RECORD
+    record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    old_id = existing or record.get("course_id")
+    if old_id and old_id != course_id:
+        raise ValueError(f"{out} belongs to course {old_id!r} (its gradebook/record says so), not "
+                         f"{course_id!r}: use --course-id {old_id} or another folder")
     out.mkdir(parents=True, exist_ok=True)
-    (out / "nbgrader_config.py").write_text(_CONFIG.format(course_id=course_id, timeout=int(timeout)))
+
+    import nbformat
+
+    files = {"nbgrader_config.py": _CONFIG.format(course_id=course_id, timeout=int(timeout)).encode(),
+             "coursecnn_rules.json": (json.dumps(rules, indent=1, sort_keys=True) + "\n").encode()}
     for name, (nb, _) in checked.items():
-        target = out / "source" / name
+        node = nbformat.from_dict(nb)
+        files[f"source/{name}/{name}.ipynb"] = (nbformat.writes(node) + "\n").encode()
+    report = BuildReport({name: ids for name, (_, ids) in checked.items()})
+    made = dict(record.get("files", {}))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for rel, data in files.items():
+        target = out / rel
+        new = _digest(data)
         if target.exists():
-            for old in target.glob("*.ipynb"):
-                old.unlink()
-        write_notebook(nb, target / f"{name}.ipynb")
-    return {name: ids for name, (_, ids) in checked.items()}
+            current = _digest(target.read_bytes())
+            if current == new:
+                made[rel] = new
+                continue
+            if made.get(rel) != current:  # not what we wrote last time: someone edited it
+                if not force:
+                    report.kept.append(target)
+                    continue
+                backup = target.with_name(f"{target.name}.bak-{stamp}")
+                shutil.copy2(target, backup)
+                report.backups.append(backup)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        made[rel] = new
+        report.written.append(target)
+    for name in checked:
+        folder = out / "source" / name
+        for extra in sorted(folder.rglob("*")):
+            rel = extra.relative_to(out).as_posix()
+            if extra.is_file() and rel not in files and ".bak-" not in extra.name \
+                    and ".ipynb_checkpoints" not in rel:
+                report.foreign.append(extra)
+    record_path.write_text(json.dumps({"course_id": course_id, "files": made}, indent=1, sort_keys=True) + "\n")
+    return report
