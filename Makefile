@@ -22,6 +22,7 @@ book-instructor: install
 	@echo "The instructor edition is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
 unit: install
+	@bash tools/ensure_bwrap.sh
 	$(PY) -m pytest -q -m "not gpu" --ignore=tests/browser tests
 
 notebooks: install

@@ -369,6 +369,13 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "coursecnn.autograde.OverwriteTestCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.SplitExecute.rules_file = os.path.join(_here, "coursecnn_rules.json")
 # Set by `coursecnn grade --unsandboxed` only; never run student code unsandboxed by default.
 c.SplitExecute.sandboxed = os.environ.get("COURSECNN_UNSANDBOXED") != "1"
@@ -377,6 +384,15 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "coursecnn.autograde.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+# nbgrader's feedback page with small CSS of our own instead of its inlined Bootstrap (117 kB).
+import coursecnn as _cc  # noqa: E402
+import nbgrader as _nbg  # noqa: E402
+
+c.HTMLExporter.template_name = "coursecnn_feedback"
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(_nbg.__file__), "server_extensions", "formgrader", "templates"),
+    os.path.join(os.path.dirname(_cc.__file__), "templates"),
 ]
 '''
 
@@ -486,13 +502,10 @@ def build_course(out, chapters=None, timeout=120, course_id="coursecnn", root=No
                          f"{course_id!r}: use --course-id {old_id} or another folder")
     out.mkdir(parents=True, exist_ok=True)
 
-    import nbformat
-
     files = {"nbgrader_config.py": _CONFIG.format(course_id=course_id, timeout=int(timeout)).encode(),
              "coursecnn_rules.json": (json.dumps(rules, indent=1, sort_keys=True) + "\n").encode()}
     for name, (nb, _) in checked.items():
-        node = nbformat.from_dict(nb)
-        files[f"source/{name}/{name}.ipynb"] = (nbformat.writes(node) + "\n").encode()
+        files[f"source/{name}/{name}.ipynb"] = (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode()
     report = BuildReport({name: ids for name, (_, ids) in checked.items()})
     made = dict(record.get("files", {}))
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -66,6 +66,8 @@ def _grade_one(args):
 def _scores(course, assignment):
     from nbgrader.api import Gradebook, MissingEntry
 
+    # nbgrader runs `alembic` by name: find it beside this Python, as nbgrader_config.py does.
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     out = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         try:

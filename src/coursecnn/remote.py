@@ -163,7 +163,7 @@ class Channel:
         if isinstance(obj, RemoteObject) and obj._ch is self:
             return {"t": "back", "id": obj._id}
         torch = sys.modules.get("torch")
-        if torch is not None:
+        if torch is not None and hasattr(torch, "Tensor"):
             if isinstance(obj, torch.Size):
                 return {"t": "tuple", "v": [int(v) for v in obj]}
             if isinstance(obj, torch.Tensor) and type(obj) is torch.Tensor or (

@@ -144,9 +144,11 @@ def worker_command(fd, plain=False, sandboxed=True):
     # The worker is remote.py run as a script: it needs only the standard library and NumPy, so
     # it starts even where coursecnn itself is hidden.
     script = Path(__file__).with_name("remote.py").read_text()
+    if plain:
+        # An import blocker for a clear message; under the sandbox the packages' files are hidden
+        # as well, so undoing the blocker finds nothing.
+        script = _PLAIN_BLOCKER + script
     if not sandboxed:
-        if plain:  # no sandbox to hide the packages: an import blocker, which student code could undo
-            script = _PLAIN_BLOCKER + script
         return [sys.executable, "-c", script, str(fd)]
     reason = _probe()
     if reason is not None:
@@ -159,6 +161,6 @@ _PLAIN_BLOCKER = (
     "class _Block:\n"
     "    def find_spec(self, name, path=None, target=None):\n"
     f"        if name.split('.')[0] in {HIDDEN_IN_PLAIN!r}:\n"
-    "            raise ImportError(f'{name} may not be used in this exercise')\n"
+    "            raise ImportError(f'{name} may not be used in this exercise (NumPy only)')\n"
     "sys.meta_path.insert(0, _Block())\n"
 )

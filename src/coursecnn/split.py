@@ -34,7 +34,8 @@ class _Worker:
         self.history = []          # (label, source, n_setup) of the answers run here, in order
         self.names = {}            # name -> (label, RemoteObject) from the latest run
         self.setup_sent = 0
-        self.poisoned = {}         # label -> message
+        self.live = set()          # labels of the answers the current process has run
+        self.poisoned = session.poisoned  # label -> why; shared: a loop is a loop in every worker
 
     def _start(self):
         parent, child = socket.socketpair()
@@ -46,6 +47,7 @@ class _Worker:
         self.channel.echo = not self.plain  # the plain worker reruns answers already shown
         self.setup_sent = 0
         self.names = {}
+        self.live = set()
 
     def stop(self):
         if self.proc is not None:
@@ -59,6 +61,7 @@ class _Worker:
         result = self.channel.request({"op": "exec", "source": source, "label": label, "setup": setup,
                                        "quiet": quiet})
         self.setup_sent = upto
+        self.live.add(label)
         if isinstance(result, dict):
             for name, value in result.items():
                 self.names[name] = (label, value)
@@ -66,7 +69,7 @@ class _Worker:
 
     def ensure(self):
         """A live worker that has run every answer of the history (restarting it if needed)."""
-        if self.proc is not None and self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None and not (self.live & set(self.poisoned)):
             return
         self.stop()
         self._start()
@@ -154,6 +157,7 @@ class Session:
         self.sandboxed = bool(sandboxed)
         self.setup = []
         self.workers = {}
+        self.poisoned = {}
         self.deadline = None
         try:
             ip = get_ipython()  # noqa: F821 (defined inside an IPython kernel)
