@@ -150,7 +150,8 @@ class Channel:
             blobs.append(obj)
             return {"t": "bytes", "b": len(blobs) - 1}
         if isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in _NUMERIC_KINDS:
-            arr = np.ascontiguousarray(obj)
+            arr = np.asarray(obj)
+            arr = arr if arr.flags.c_contiguous else arr.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
             blobs.append(arr.tobytes())
             return {"t": "nd", "dtype": arr.dtype.str, "shape": list(arr.shape), "b": len(blobs) - 1,
                     "scalar": isinstance(obj, np.generic)}

@@ -97,6 +97,7 @@ def _base_command(plain):
         *_bind_args(plain),
         "--proc", "/proc", "--dev", "/dev",
         "--size", str(_SCRATCH_BYTES), "--tmpfs", "/tmp",
+        "--remount-ro", "/",  # the sandbox's own root too: /tmp is the only place to write
         "--chdir", "/tmp", "--clearenv",
         "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",

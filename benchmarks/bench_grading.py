@@ -1,0 +1,112 @@
+"""Grading a class: autograde time per submission, serial and in parallel, and the extrapolation
+to 300 students x 6 chapters. Also the score table (expected and actual) and feedback sizes.
+
+Builds a course from every chapter with exercises, hands in four submissions per chapter
+(reference: full marks; blank: 0; partial: exercise 1 only; syntax: a syntax error in
+exercise 2), grades them all with `coursecnn grade --jobs 1`, then again with `--jobs 2`, and
+writes ``benchmarks/results/grading.json`` and ``.md``.
+
+    python benchmarks/bench_grading.py [--chapters pooling convolution] [--jobs 1 2]
+
+Target: one six-chapter round for 300 students in at most 2 hours on a 2-core machine. Wall
+times on a shared machine include the time other programs held the cores.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from coursecnn.course import build_course, chapter_notebooks  # noqa: E402
+from coursecnn.editions import find_root  # noqa: E402
+from coursecnn.grade import grade_assignment  # noqa: E402
+from test_nbgrader_e2e import reference_answers, scores, submit  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--chapters", nargs="+", default=None)
+    p.add_argument("--jobs", nargs="+", type=int, default=[1, 2])
+    p.add_argument("--timeout", type=int, default=120)
+    args = p.parse_args()
+    chapters = args.chapters or list(chapter_notebooks(find_root()))
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]
+    work = Path(tempfile.mkdtemp(prefix="coursecnn-bench-"))
+    course = work / "course"
+    build_course(course, chapters=chapters, timeout=args.timeout, course_id="bench")
+    expected = {}
+    for ch in chapters:
+        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", ch],
+                       cwd=course, check=True, capture_output=True)
+        src = json.loads((course / "source" / ch / f"{ch}.ipynb").read_text())
+        ref = reference_answers(src)
+        ids = sorted(ref)
+        pts = {}
+        for cell in src["cells"]:
+            meta = cell["metadata"].get("nbgrader") or {}
+            if meta.get("grade"):
+                pts[meta["grade_id"].replace("-tests", "")] = float(meta["points"])
+        ex = lambda gid: gid.replace("-solution", "")  # noqa: E731
+        submit(course, ch, "reference", ref)
+        submit(course, ch, "blank", {})
+        submit(course, ch, "partial", {ids[0]: ref[ids[0]]})
+        submit(course, ch, "syntax", dict(ref, **{ids[1]: ref[ids[1]] + "\n    return (("}))
+        total = sum(pts.values())
+        expected[ch] = {"reference": total, "blank": 0.0, "partial": pts[ex(ids[0])],
+                        "syntax": total - pts[ex(ids[1])]}
+    runs = {}
+    for jobs in args.jobs:
+        start = time.monotonic()
+        per = {}
+        for ch in chapters:
+            rows = grade_assignment(course, ch, jobs=jobs, echo=lambda s: None)
+            per[ch] = {r["student"]: r["seconds"] for r in rows}
+        wall = time.monotonic() - start
+        n = sum(len(v) for v in per.values())
+        runs[jobs] = {"wall_s": round(wall, 1), "submissions": n, "per_submission_wall_s": round(wall / n, 2),
+                      "seconds_by_chapter": per,
+                      "extrapolated_300x6_h": round(wall / n * 300 * 6 / 3600, 2)}
+        print(f"--jobs {jobs}: {n} submissions in {wall:.1f} s, {wall / n:.2f} s each; "
+              f"300 students x 6 chapters: {runs[jobs]['extrapolated_300x6_h']:.2f} h")
+    actual = {ch: {s: total for s, (total, _) in scores(course, ch).items()} for ch in chapters}
+    for ch in chapters:
+        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "generate_feedback", ch], cwd=course,
+                       capture_output=True)
+    sizes = {str(p.relative_to(course / "feedback")): p.stat().st_size for p in (course / "feedback").rglob("*.html")}
+    result = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "chapters": chapters, "runs": runs, "expected": expected, "actual": actual,
+        "feedback_bytes": {"max": max(sizes.values()), "mean": round(sum(sizes.values()) / len(sizes)),
+                           "files": sizes},
+    }
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "grading.json").write_text(json.dumps(result, indent=1) + "\n")
+    lines = ["# Grading benchmark", "", f"{result['when']} on {result['machine']}", "",
+             "| chapter | " + " | ".join(expected[chapters[0]]) + " |", "|---" * (1 + len(expected[chapters[0]])) + "|"]
+    for ch in chapters:
+        lines.append(f"| {ch} | " + " | ".join(f"{actual[ch].get(s)} (expected {e})" for s, e in expected[ch].items()) + " |")
+    lines += ["", "| jobs | submissions | wall (s) | per submission (s) | 300 x 6 extrapolated (h) |", "|---|---|---|---|---|"]
+    for jobs, r in runs.items():
+        lines.append(f"| {jobs} | {r['submissions']} | {r['wall_s']} | {r['per_submission_wall_s']} | {r['extrapolated_300x6_h']} |")
+    lines += ["", f"Feedback files: largest {result['feedback_bytes']['max']} bytes, mean {result['feedback_bytes']['mean']} bytes.", ""]
+    (out / "grading.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    shutil.rmtree(work, ignore_errors=True)
+    bad = [(ch, s) for ch in chapters for s, e in expected[ch].items() if actual[ch].get(s) != e]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
