@@ -272,6 +272,42 @@ def test_build_course_arguments(project, tmp_path):
     assert chapter_notebooks(project, ["alpha", str(FIXTURE)]).keys() == {"alpha", "mini"}
 
 
+def test_a_rebuild_updates_its_own_files_and_keeps_hand_edits(project, tmp_path):
+    out = tmp_path / "course"
+    build_course(out, timeout=7, course_id="cnn101", root=project)
+    config, nb = out / "nbgrader_config.py", out / "source" / "alpha" / "alpha.ipynb"
+    # untouched files follow a new build (here: a new timeout)
+    report = build_course(out, timeout=8, course_id="cnn101", root=project)
+    assert config in report.written and "timeout = 8" in config.read_text() and not report.kept
+    config.write_text(config.read_text() + "c.Exchange.root = '/srv/x'\n")
+    nb.write_text(nb.read_text().replace("np.maximum", "np.fmax"))
+    (nb.parent / "mine.ipynb").write_text("{}")
+    report = build_course(out, timeout=9, course_id="cnn101", root=project)
+    assert set(report.kept) == {config, nb} and report.foreign == [nb.parent / "mine.ipynb"]
+    assert "/srv/x" in config.read_text() and "np.fmax" in nb.read_text()
+    with pytest.raises(ValueError, match="belongs to course 'cnn101'"):
+        build_course(out, course_id="other", root=project)
+    report = build_course(out, timeout=9, course_id="cnn101", root=project, force=True)
+    assert "/srv/x" not in config.read_text() and "np.fmax" not in nb.read_text()
+    assert sorted(p.name.split(".bak-")[0] for p in report.backups) == ["alpha.ipynb", "nbgrader_config.py"]
+    assert any("/srv/x" in p.read_text() for p in report.backups)
+    assert (nb.parent / "mine.ipynb").read_text() == "{}"
+
+
+def test_bad_course_folders_get_one_line_errors(project, tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert cli.main(["--root", str(project), "course", "build", str(afile)]) == 1
+    assert capsys.readouterr().err == f"coursecnn: error: {afile} is a file, not a folder: give a folder for the course\n"
+    assert cli.main(["--root", str(project), "course", "build", str(afile / "sub")]) == 1
+    assert "is a file, not a folder" in capsys.readouterr().err
+    if os.geteuid() != 0:  # root can write anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o555)
+        assert cli.main(["--root", str(project), "course", "build", str(ro / "c")]) == 1
+        assert "is not writable" in capsys.readouterr().err
+
+
 # --- the command line --------------------------------------------------------------------
 
 

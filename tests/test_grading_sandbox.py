@@ -157,3 +157,11 @@ def test_assignments_keep_the_exercises_and_only_the_setup_they_need():
     assert "load_digit_split" in text  # the data exercise 3 trains on
     assert "LeNet5()" not in text and "plt.show()" not in text  # the chapter's own training and plots
     assert len(cut["cells"]) < len(nb["cells"]) / 2
+
+
+def test_in_place_changes_to_array_arguments_come_back(ns):
+    run(ns, "ex1", "def scale(w):\n    w *= 2\n    return w.sum()\ndef pure(w):\n    return (2 * w).sum()\n",
+        expected=["scale", "pure"])
+    w = np.array([1.0, 2.0])
+    assert ns["pure"](w) == 6.0 and w.tolist() == [1.0, 2.0]
+    assert ns["scale"](w) == 6.0 and w.tolist() == [2.0, 4.0]  # as if it had run here

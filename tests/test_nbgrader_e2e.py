@@ -168,11 +168,12 @@ def test_passing_only_the_visible_tests_gives_partial_marks(graded):
 
 def test_an_endless_loop_times_out_and_scores_zero_for_that_cell(graded):
     course, _, done, got = graded
-    assert f"Timeout waiting for execute reply ({TIMEOUT}s)" in done.stdout + done.stderr  # our limit, not nbgrader's 30 s
     assert got["looper"] == (3.0, {"mini-output_size-tests": 0.0, "mini-max_pool-tests": 3.0})
     nb = json.loads((course / "autograded" / "looper" / "mini" / "mini.ipynb").read_text())
-    errors = [o["ename"] for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"] if o["output_type"] == "error"]
-    assert "CellTimeoutError" in errors
+    errors = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"] if o["output_type"] == "error"]
+    # stopped by our limit (85% of the cell's), before nbgrader's own interrupt, with a clear message
+    assert any(o["ename"] == "GradingTimeout" and "endless loop" in o["evalue"] for o in errors), errors
+    assert "Timeout waiting for execute reply" not in done.stdout + done.stderr
 
 
 def test_broken_submissions_are_reported_and_the_others_graded(graded):
@@ -203,7 +204,11 @@ def test_feedback_and_export(graded):
 
 @pytest.mark.slow
 def test_real_chapters_round_trip(tmp_path):
-    """Every chapter with exercises: reference solutions get full marks, the untouched release zero."""
+    """Every chapter with exercises, exercise-only assignments graded two at a time with
+    `coursecnn grade`: the reference solutions get full marks, the untouched release zero."""
+    from coursecnn import sandbox
+    from coursecnn.grade import grade_assignment
+
     chapters = chapter_notebooks(find_root())
     if not chapters:
         pytest.skip("no chapter of the book has exercises yet")
@@ -218,8 +223,9 @@ def test_real_chapters_round_trip(tmp_path):
         assert not leaked, f"{name}: solution lines in the release: {leaked[:3]}"
         submit(course, name, "reference", reference_answers(source))
         submit(course, name, "untouched", {})
-        nbgrader(course, "autograde", name)
-        got = scores(course, name)
-        total, cells = got["reference"]
-        assert cells and all(score > 0 for score in cells.values()), f"{name}: reference lost points: {cells}"
-        assert got["untouched"][0] == 0, f"{name}: an untouched release scores: {got['untouched'][1]}"
+    for name in chapters:
+        rows = grade_assignment(course, name, jobs=2, unsandboxed=not sandbox.available(), echo=lambda s: None)
+        assert [r["status"] for r in rows] == ["graded", "graded"], rows
+        got = {r["student"]: (r["score"], r["max_score"]) for r in rows}
+        assert got["reference"][0] == got["reference"][1] > 0, f"{name}: reference lost points: {scores(course, name)['reference']}"
+        assert got["untouched"][0] == 0, f"{name}: an untouched release scores: {scores(course, name)['untouched']}"
