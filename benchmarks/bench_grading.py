@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -66,17 +67,23 @@ def main():
                         "syntax": total - pts[ex(ids[1])]}
     runs = {}
     for jobs in args.jobs:
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
         per = {}
         for ch in chapters:
             rows = grade_assignment(course, ch, jobs=jobs, echo=lambda s: None)
             per[ch] = {r["student"]: r["seconds"] for r in rows}
         wall = time.monotonic() - start
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         n = sum(len(v) for v in per.values())
         runs[jobs] = {"wall_s": round(wall, 1), "submissions": n, "per_submission_wall_s": round(wall / n, 2),
+                      "cpu_s": round(cpu, 1), "per_submission_cpu_s": round(cpu / n, 2),
+                      # on an otherwise idle 2-core machine: the CPU time, shared by two cores
+                      "extrapolated_300x6_idle_2core_h": round(cpu / n * 300 * 6 / 2 / 3600, 2),
                       "seconds_by_chapter": per,
                       "extrapolated_300x6_h": round(wall / n * 300 * 6 / 3600, 2)}
-        print(f"--jobs {jobs}: {n} submissions in {wall:.1f} s, {wall / n:.2f} s each; "
+        print(f"--jobs {jobs}: {n} submissions in {wall:.1f} s, {wall / n:.2f} s each, {cpu / n:.2f} CPU s each; "
               f"300 students x 6 chapters: {runs[jobs]['extrapolated_300x6_h']:.2f} h")
     actual = {ch: {s: total for s, (total, _) in scores(course, ch).items()} for ch in chapters}
     for ch in chapters:
@@ -97,9 +104,13 @@ def main():
              "| chapter | " + " | ".join(expected[chapters[0]]) + " |", "|---" * (1 + len(expected[chapters[0]])) + "|"]
     for ch in chapters:
         lines.append(f"| {ch} | " + " | ".join(f"{actual[ch].get(s)} (expected {e})" for s, e in expected[ch].items()) + " |")
-    lines += ["", "| jobs | submissions | wall (s) | per submission (s) | 300 x 6 extrapolated (h) |", "|---|---|---|---|---|"]
+    lines += ["", "| jobs | submissions | wall (s) | wall per submission (s) | CPU per submission (s) | "
+              "300 x 6 from wall (h) | 300 x 6 from CPU, idle 2 cores (h) |", "|---|---|---|---|---|---|---|"]
     for jobs, r in runs.items():
-        lines.append(f"| {jobs} | {r['submissions']} | {r['wall_s']} | {r['per_submission_wall_s']} | {r['extrapolated_300x6_h']} |")
+        lines.append(f"| {jobs} | {r['submissions']} | {r['wall_s']} | {r['per_submission_wall_s']} | "
+                     f"{r['per_submission_cpu_s']} | {r['extrapolated_300x6_h']} | {r['extrapolated_300x6_idle_2core_h']} |")
+    load = os.getloadavg()
+    lines += ["", f"Load average when done: {load[0]:.1f} (other programs shared the cores: wall times are upper bounds)."]
     lines += ["", f"Feedback files: largest {result['feedback_bytes']['max']} bytes, mean {result['feedback_bytes']['mean']} bytes.", ""]
     (out / "grading.md").write_text("\n".join(lines))
     print("\n".join(lines))

@@ -261,9 +261,15 @@ def _slice_setup(source, needed):
         else:
             keep = bool(defined & need)
         if keep:
+            if not chunks and call is not None:
+                segment += ";"  # the cell's last line: no echo of what a seed call returns
             chunks.insert(0, segment)
             need = (need - defined) | used
     return "\n".join(chunks)
+
+
+_ASSIGNMENT_NOTE = ("*This assignment holds the chapter's exercises and the setup they need; "
+                   "the chapter itself, with its explanations and figures, is in the book.*")
 
 
 def assignment_notebook(nb):
@@ -311,9 +317,15 @@ def assignment_notebook(nb):
         j = i - 1
         while j >= 0 and cells[j].get("cell_type") == "markdown" and j not in graded:
             keep.add(j)
+            text = source_text(cells[j])
+            heading = re.search(r"^#{1,6} ", text, re.M)
+            if heading and heading.start() > 0:  # the chapter's prose before "## Exercises" stays in the book
+                sources[j] = text[heading.start():]
+                break
             j -= 1
-    if cells and cells[0].get("cell_type") == "markdown":
+    if cells and cells[0].get("cell_type") == "markdown" and 0 not in graded:
         keep.add(0)
+        sources[0] = source_text(cells[0]).rstrip("\n") + "\n\n" + _ASSIGNMENT_NOTE
     out = []
     for i in sorted(keep):
         cell = copy.deepcopy(cells[i])
