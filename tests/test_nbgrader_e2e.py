@@ -210,10 +210,13 @@ def test_real_chapters_round_trip(tmp_path):
     from coursecnn.grade import grade_assignment
 
     chapters = chapter_notebooks(find_root())
+    if sandbox.available():
+        # test_grading_attacks_e2e.py grades these two with these students and more
+        chapters = {k: v for k, v in chapters.items() if k not in ("convolution", "pooling")}
     if not chapters:
         pytest.skip("no chapter of the book has exercises yet")
     course = tmp_path / "course"
-    build_course(course, timeout=300)
+    build_course(course, chapters=list(chapters), timeout=300)
     for name, path in chapters.items():
         nbgrader(course, "generate_assignment", name)
         source = json.loads(path.read_text())

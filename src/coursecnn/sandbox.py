@@ -104,6 +104,9 @@ def _base_command(plain):
         "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
         "--setenv", "OMP_NUM_THREADS", "1", "--setenv", "MKL_NUM_THREADS", "1",
         "--setenv", "OPENBLAS_NUM_THREADS", "1", "--setenv", "MPLBACKEND", "Agg",
+        # notebooks may ask whether they are being autograded
+        *(["--setenv", "NBGRADER_EXECUTION", os.environ["NBGRADER_EXECUTION"]]
+          if os.environ.get("NBGRADER_EXECUTION") else []),
     ]
 
 
