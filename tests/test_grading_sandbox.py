@@ -165,3 +165,14 @@ def test_in_place_changes_to_array_arguments_come_back(ns):
     w = np.array([1.0, 2.0])
     assert ns["pure"](w) == 6.0 and w.tolist() == [1.0, 2.0]
     assert ns["scale"](w) == 6.0 and w.tolist() == [2.0, 4.0]  # as if it had run here
+
+
+def test_unsandboxed_workers_still_keep_the_checks_apart(ns):
+    import coursecnn.grading as grading
+
+    run(ns, "ex1", "import coursecnn.grading as g\ng.check_close = None\ndef f():\n    return 1\n",
+        expected=["f"], sandboxed=False)
+    assert ns["f"]() == 1 and callable(grading.check_close)
+    run(ns, "ex2", "def h():\n    import torch\n", expected=["h"], plain=True, sandboxed=False)
+    with pytest.raises(ImportError, match="may not be used in this exercise"):
+        ns["h"]()
