@@ -8,14 +8,14 @@ flipped. For one output value
 with ``x_p`` the padded input. Each operation comes twice. The ``*_naive`` version is the
 formula as loops over the outputs (padding and stride in the loops; dilation and groups as
 short steps before them). The other is the same sum as one matrix product per group: im2col
-lays every window out as a column (``im2col.py``), and the kernels, one per row, multiply
+lays every window out as a column (``columns.py``), and the kernels, one per row, multiply
 all windows at once. ``coursecnn.fast`` holds faster versions of the same functions.
 """
 
 import numpy as np
 
 from .._checks import conv_arrays, grad_like, loop_budget, memory_budget, x_layout
-from .im2col import col2im, im2col
+from .columns import col2im, im2col
 from .padding import pad2d, pad_spatial, pad_spatial_backward
 
 __all__ = [

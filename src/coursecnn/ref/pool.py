@@ -22,6 +22,7 @@ from .._checks import as_array, pool_array, pool_spec
 
 __all__ = [
     "pool_output_shape",
+    "pool_windows",
     "max_pool2d",
     "max_pool2d_naive",
     "avg_pool2d",
@@ -45,24 +46,50 @@ _LAYOUT = "(N, C, H, W)"
 # --------------------------------------------------------------------------- helpers
 
 
-def _windows(x, spec, fill):
-    """Every window of ``x`` padded with ``fill``, flattened in row-major
-    order: a new array of shape ``(N, C, H_out, W_out, k_h * k_w)``."""
-    (k_h, k_w), (s_h, s_w), (p_h, p_w) = spec.kernel_size, spec.stride, spec.padding
-    H_out, W_out = spec.out_size
-    xp = np.pad(x, ((0, 0), (0, 0), (p_h, p_h), (p_w, p_w)), constant_values=fill)
-    # (N, C, H_p - k_h + 1, W_p - k_w + 1, k_h, k_w): a window at every pixel, a view
+def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0):
+    """pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0)
+    -> ndarray
+
+    Every pooling window of ``x`` as one row of numbers: the last axis of the
+    result runs over a window's ``k_h * k_w`` entries in row-major order.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`max_pool2d`.
+        fill: the value of the padding. Default: ``0.0``.
+
+    Returns:
+        A new array of shape ``(N, C, H_out, W_out, k_h * k_w)``.
+
+    Example::
+
+        >>> pool_windows(np.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0, 0]
+        array([[0., 1., 4., 5.],
+               [2., 3., 6., 7.]])
+    """
+    x, spec = pool_array("pool_windows", x, kernel_size, stride, padding)
+    (k_h, k_w), (s_h, s_w) = spec.kernel_size, spec.stride
+    (p_h, p_w), (H_out, W_out) = spec.padding, spec.out_size
+    pads = ((0, 0), (0, 0), (p_h, p_h), (p_w, p_w))
+    xp = np.pad(x, pads, constant_values=fill)
+    # (N, C, H_p - k_h + 1, W_p - k_w + 1, k_h, k_w): a window at every
+    # pixel, a view (nothing is copied)
     view = sliding_window_view(xp, (k_h, k_w), axis=(2, 3))
     # every s-th window, as many as fit: (N, C, H_out, W_out, k_h, k_w)
     view = view[:, :, ::s_h, ::s_w][:, :, :H_out, :W_out]
-    # -> (N, C, H_out, W_out, k_h * k_w): entry a * k_w + b of a window is
-    # its pixel (a, b); this reshape copies
+    # -> (N, C, H_out, W_out, k_h * k_w): entry a * k_w + b of a row is the
+    # window's pixel (a, b); this reshape copies
     return view.reshape(x.shape[:2] + (H_out, W_out, k_h * k_w))
 
 
+def _windows(x, spec, fill):
+    return pool_windows(x, spec.kernel_size, spec.stride, spec.padding, fill)
+
+
+
 def _real(x, spec):
-    """``_windows`` of a mask: True where a window entry is a real pixel, False on padding."""
-    return _windows(np.ones((1, 1) + x.shape[2:], dtype=bool), spec, False)
+    """The windows of a mask: True where an entry is a real pixel, False on padding."""
+    return _windows(np.ones((1, 1) + x.shape[2:]), spec, 0.0) > 0
 
 
 def _clip(spec, i, j, h, w):
@@ -171,18 +198,20 @@ def pool_output_shape(x_shape, kernel_size, stride=None, padding=0):
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """max_pool2d(x, kernel_size, stride=None, padding=0) -> ndarray
 
-    The largest value of each ``k_h x k_w`` window, channel by channel (vectorized).
+    The largest value of each ``k_h x k_w`` window, channel by channel
+    (vectorized: every window laid out as a row, then one maximum per row).
 
     Args:
         x: input of shape ``(N, C, H, W)``.
         kernel_size: the window, an int or a pair ``(k_h, k_w)``.
-        stride: step between windows, an int or a pair. Default: ``kernel_size``.
-        padding: implicit ``-inf`` added on each side, an int or a pair, at most half the
-            kernel. Default: ``0``.
+        stride: step between windows, an int or a pair.
+            Default: ``kernel_size``.
+        padding: implicit ``-inf`` added on each side, an int or a pair, at
+            most half the kernel. Default: ``0``.
 
     Returns:
-        An array of shape ``(N, C, H_out, W_out)``,
-        ``H_out = floor((H + 2 * padding[0] - k_h) / stride[0]) + 1`` (likewise ``W_out``).
+        An array of shape ``(N, C, H_out, W_out)``, with
+        ``H_out = floor((H + 2 p_h - k_h) / s_h) + 1`` (likewise ``W_out``).
 
     Example::
 
@@ -192,9 +221,10 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         array([[ 20.,  30.],
                [112.,  37.]])
     """
-    x, spec = pool_array("max_pool2d", x, kernel_size, stride, padding)
+    windows = pool_windows(x, kernel_size, stride, padding, fill=-np.inf)
     # -inf padding never wins; np.max lets a NaN win, as PyTorch does
-    return _windows(x, spec, -np.inf).max(axis=-1)
+    return windows.max(axis=-1)
+
 
 
 def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
@@ -223,7 +253,8 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
         for c in range(C):
             for i in range(H_out):
                 for j in range(W_out):
-                    rows, cols = _clip(spec, i, j, H, W)  # the window, padding cut off
+                    # the window, with the padding cut off
+                    rows, cols = _clip(spec, i, j, H, W)
                     y[n, c, i, j] = x[n, c, rows, cols].max()
     return y
 
@@ -352,57 +383,67 @@ def nmax_pool2d_naive(x, kernel_size, n, stride=None, padding=0):
 
 
 def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
-    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0) -> (ndarray, ndarray)
+    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0)
+    -> (ndarray, ndarray)
 
-    Max pooling that also returns the *switches*: where each maximum came from, as a flat index
-    ``row * W + col`` into its input plane (PyTorch's ``return_indices=True``).
+    Max pooling that also returns the *switches*: where each maximum came
+    from, as a flat index ``row * W + col`` into its input plane (PyTorch's
+    ``return_indices=True``). A tie goes to the first maximum in row-major
+    order, a NaN beats any number (the last NaN wins), and the padding
+    never wins, as in PyTorch.
 
     Args:
         x: input of shape ``(N, C, H, W)``.
         kernel_size, stride, padding: as for :func:`max_pool2d`.
 
     Returns:
-        ``(y, switches)``: ``y`` as from :func:`max_pool2d`, ``switches`` an int64 array of
-        the same shape.
+        ``(y, switches)``: ``y`` as from :func:`max_pool2d`, ``switches`` an
+        int64 array of the same shape.
 
     Example::
 
-        >>> y, sw = max_pool2d_with_indices(np.array([[[[1.0, 3.0], [2.0, 0.0]]]]), 2)
+        >>> x = np.array([[[[1.0, 3.0], [2.0, 0.0]]]])
+        >>> y, sw = max_pool2d_with_indices(x, 2)
         >>> y[0, 0, 0, 0], sw[0, 0, 0, 0]
         (np.float64(3.0), np.int64(1))
     """
-    x, spec = pool_array("max_pool2d_with_indices", x, kernel_size, stride, padding)
+    fname = "max_pool2d_with_indices"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
     windows = _windows(x, spec, -np.inf)  # (N, C, H_out, W_out, k_h * k_w)
-    real = _real(x, spec)  # the entries that are pixels, not padding
-    y = windows.max(axis=-1, keepdims=True)  # a NaN wins (np.max propagates it)
-    # the first real entry equal to the maximum ...
+    real = _real(x, spec)  # True for the entries that are pixels, not padding
+    # the maximum of each window; a NaN wins (np.max passes it on)
+    y = windows.max(axis=-1, keepdims=True)
+    # where: the first real entry equal to the maximum ...
     first = np.argmax(real & (windows == y), axis=-1)
-    # ... or, where the maximum is NaN, the last NaN
+    # ... or, in a window holding NaN, its last NaN
     nan = np.isnan(windows)
     last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
     r = np.where(nan.any(axis=-1), last_nan, first)
+    # from the place r inside the window to the flat index in the plane
     return y[..., 0], _to_plane(spec, r, x.shape[3]).astype(np.int64)
+
 
 
 # --------------------------------------------------------------------------- backward
 
 
-def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None):
-    """max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None) -> ndarray
+def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
+                        indices=None):
+    """max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
+    indices=None) -> ndarray
 
-    Gradient of :func:`max_pool2d` with respect to ``x``: each ``dy`` entry goes to the position
-    of its window's maximum (the "switch"); every other entry gets 0. On a tie the first maximum
-    in row-major window order wins, a NaN beats any number, and the padding never wins, as in
-    PyTorch. Where windows overlap, gradients add up.
+    Gradient of :func:`max_pool2d` with respect to ``x``: each ``dy`` entry
+    goes to the position of its window's maximum (the *switch*, as
+    :func:`max_pool2d_with_indices` finds it); every other entry gets 0.
+    Where windows overlap, gradients add up.
 
     Args:
         dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
         x: the forward input, shape ``(N, C, H, W)``.
         kernel_size, stride, padding: as in the forward call.
-        indices: the switches saved by the forward pass, as returned by
-            :func:`max_pool2d_with_indices` (an integer array of ``dy``'s shape). Default:
-            ``None``, meaning find them in ``x`` again. With them the backward pass only
-            scatters ``dy``, as PyTorch's does.
+        indices: the switches saved by the forward pass, as
+            :func:`max_pool2d_with_indices` returns them. Default: ``None``,
+            meaning find them in ``x`` again.
 
     Returns:
         ``dx``, an array of shape ``(N, C, H, W)``.
@@ -421,14 +462,16 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None
         # the switches: where each window's maximum came from
         _, indices = max_pool2d_with_indices(x, kernel_size, stride, padding)
     else:
-        indices = _check_switches(indices, dy.shape, x.shape[2:], fname, "indices")
+        indices = _check_switches(indices, dy.shape, x.shape[2:], fname)
         _check_in_windows(indices, x.shape[3], spec)
-    # every gradient goes to its window's switch; the other entries get 0
+    # each gradient goes to its window's switch; the other entries get 0
     return _scatter(dy, indices, x.shape)
 
 
+
 def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
-    """max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0) -> ndarray
+    """max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0)
+    -> ndarray
 
     :func:`max_pool2d_backward` written with loops over every output entry.
 
@@ -615,7 +658,7 @@ def nmax_pool2d_backward_naive(dy, x, kernel_size, n, stride=None, padding=0):
 # --------------------------------------------------------------------------- unpooling
 
 
-def _check_switches(switches, shape, hw, name, arg):
+def _check_switches(switches, shape, hw, name, arg="indices"):
     """``switches`` must be integers of the given ``shape``, each a flat index ``row * W + col``
     into an ``hw`` plane. Returns them as an integer array."""
     sw = np.asarray(switches)
