@@ -21,7 +21,8 @@ def im2col(xp, kernel_size, stride, dilation):
     position ``(i, j)``, i.e. ``xp[n, c, i*s + u*d, j*s + v*d]``.
 
     Args:
-        xp: the padded input, shape ``(N, C, H_p, W_p)`` (or 1 or 3 spatial axes).
+        xp: the padded input, shape ``(N, C, H_p, W_p)`` (or with 1 or 3
+            spatial axes).
         kernel_size: ``(F_h, F_w)``, one entry per spatial axis.
         stride: ``(s_h, s_w)``, the step between windows.
         dilation: ``(d_h, d_w)``, the step between kernel taps.
@@ -40,7 +41,7 @@ def im2col(xp, kernel_size, stride, dilation):
     """
     nd = len(kernel_size)
     n, c = xp.shape[:2]
-    # a dilated kernel spans d * (F - 1) + 1 pixels, of which it reads every d-th
+    # a dilated kernel spans d * (F - 1) + 1 pixels; it reads every d-th
     span = tuple(d * (f - 1) + 1 for f, d in zip(kernel_size, dilation))
     # (N, C, H_p, W_p) -> (N, C, positions_h, positions_w, span_h, span_w):
     # every window at every position (stride 1), a view: nothing is copied
@@ -62,7 +63,8 @@ def im2col(xp, kernel_size, stride, dilation):
 
 
 def col2im(cols, padded_size, kernel_size, stride, dilation, out_size):
-    """col2im(cols, padded_size, kernel_size, stride, dilation, out_size) -> ndarray
+    """col2im(cols, padded_size, kernel_size, stride, dilation, out_size)
+    -> ndarray
 
     The adjoint of :func:`im2col`: every entry of ``cols`` is added onto the
     pixel it would have been read from, so pixels that several windows share
@@ -98,5 +100,6 @@ def col2im(cols, padded_size, kernel_size, stride, dilation, out_size):
             slice(t * d, t * d + s * (o - 1) + 1, s)
             for t, d, s, o in zip(tap, dilation, stride, out_size)
         )
-        image[(slice(None), slice(None)) + reached] += cols[(slice(None), slice(None)) + tap]
+        every = (slice(None), slice(None))  # all images and channels
+        image[every + reached] += cols[every + tap]
     return image

@@ -67,7 +67,8 @@ def dilate_kernel(w, dilation):
 
 def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
                  padding_mode="zeros", *, max_steps=None):
-    """conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_steps=None) -> ndarray
+    """conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
+    padding_mode="zeros", *, max_steps=None) -> ndarray
 
     :func:`conv2d` as loops over the outputs: each output is the sum of a
     window of the padded input times the kernel. Same arguments, result and
@@ -100,11 +101,13 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
     y = np.zeros((N, K, H_out, W_out), dtype=x.dtype)
     for n in range(N):
         for k in range(K):
-            c0 = (k // K_g) * C_g  # groups: kernel k sees channels c0 ... c0 + C_g - 1
+            # groups: kernel k sees channels c0 ... c0 + C_g - 1
+            c0 = (k // K_g) * C_g
             for i in range(H_out):
                 for j in range(W_out):
-                    top, left = i * s_h, j * s_w
-                    window = xp[n, c0 : c0 + C_g, top : top + F_h, left : left + F_w]
+                    rows = slice(i * s_h, i * s_h + F_h)
+                    cols = slice(j * s_w, j * s_w + F_w)
+                    window = xp[n, c0 : c0 + C_g, rows, cols]
                     y[n, k, i, j] = np.sum(window * w[k])
     if b is not None:
         y += b.reshape(1, K, 1, 1)
@@ -113,7 +116,8 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
 
 def conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1, groups=1,
                           padding_mode="zeros", *, max_steps=None):
-    """conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_steps=None) -> (dx, dw, db)
+    """conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1,
+    groups=1, padding_mode="zeros", *, max_steps=None) -> (dx, dw, db)
 
     :func:`conv2d_backward` as the loops of :func:`conv2d_naive` run again:
     where the forward pass added ``window * w[k]`` into ``y[n, k, i, j]``, the
@@ -227,31 +231,39 @@ def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0,
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
            padding_mode="zeros", *, max_bytes=None):
-    """conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_bytes=None) -> ndarray
+    """conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
+    padding_mode="zeros", *, max_bytes=None) -> ndarray
 
-    Applies a 2D convolution (a cross-correlation, as in PyTorch) over a batch of images:
-    ``y[n, k, i, j] = b[k] + sum_{c,u,v} x[n, g C_g + c, i s + u d, j s + v d] w[k, c, u, v]``.
-    Computed as im2col and one matrix product per group.
+    Applies a 2D convolution (a cross-correlation, as in PyTorch) over a
+    batch of images, as im2col and one matrix product per group:
+    ``y[n, k, i, j] = b[k] + sum_{c,u,v} x_p[n, c', i s + u d, j s + v d]
+    w[k, c, u, v]``, with ``c'`` channel ``c`` of kernel ``k``'s group.
 
     Args:
-        x: input of shape ``(N, C, H, W)``, float32 or float64 (integers become float64).
+        x: input of shape ``(N, C, H, W)``, float32 or float64 (integers
+            become float64).
         w: kernels of shape ``(K, C // groups, F_h, F_w)``.
         b: biases of shape ``(K,)``, or ``None`` for none. Default: ``None``.
-        stride (int or pair): step between windows, ``s`` or ``(s_h, s_w)``. Default: ``1``.
-        padding (int or pair): pixels added on each side, ``p`` or ``(p_h, p_w)``. Default: ``0``.
-        dilation (int or pair): spacing between kernel taps; ``1`` means none. Default: ``1``.
-        groups (int): split channels into this many groups, each convolved with its own
-            ``K // groups`` kernels (``groups=C`` is a depthwise convolution). Default: ``1``.
-        padding_mode (str): ``"zeros"``, ``"replicate"`` (repeat the border pixel),
-            ``"reflect"`` or ``"circular"``. Default: ``"zeros"``.
-        max_bytes (int): refuse to build an im2col matrix larger than this. Default: ``None``,
-            meaning 1 GiB.
+        stride (int or pair): step between windows, ``s`` or ``(s_h, s_w)``.
+            Default: ``1``.
+        padding (int or pair): pixels added on each side, ``p`` or
+            ``(p_h, p_w)``. Default: ``0``.
+        dilation (int or pair): spacing between kernel taps; ``1`` means
+            none. Default: ``1``.
+        groups (int): split the channels into this many groups, each
+            convolved with its own ``K // groups`` kernels (``groups=C`` is a
+            depthwise convolution). Default: ``1``.
+        padding_mode (str): ``"zeros"``, ``"replicate"`` (repeat the border
+            pixel), ``"reflect"`` or ``"circular"``. Default: ``"zeros"``.
+        max_bytes (int): refuse to build an im2col matrix larger than this.
+            Default: ``None``, meaning 1 GiB.
 
     Returns:
-        An array of shape ``(N, K, H_out, W_out)`` with
-        ``H_out = floor((H + 2 p_h - d_h (F_h - 1) - 1) / s_h) + 1`` (likewise ``W_out``); float32
-        when ``x``, ``w`` (and ``b``) are float32, float64 otherwise. An empty batch (``N = 0``)
-        gives an empty result.
+        An array of shape ``(N, K, H_out, W_out)``, with
+        ``H_out = floor((H + 2 p_h - d_h (F_h - 1) - 1) / s_h) + 1``
+        (likewise ``W_out``); float32 when ``x``, ``w`` (and ``b``) are
+        float32, float64 otherwise. An empty batch (``N = 0``) gives an
+        empty result.
 
     Example::
 
@@ -262,8 +274,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
         >>> conv2d(x, w, padding=1).shape
         (1, 1, 5, 5)
     """
-    x, w, b, spec = conv_arrays("conv2d", 2, x, w, b, stride, padding, dilation,
-                                groups, padding_mode)
+    x, w, b, spec = conv_arrays("conv2d", 2, x, w, b, stride, padding,
+                                dilation, groups, padding_mode)
     _im2col_budget("conv2d", spec, x.itemsize, max_bytes)
     N, K, G = spec.batch, spec.out_channels, spec.groups
     C_g, F_h, F_w = w.shape[1:]

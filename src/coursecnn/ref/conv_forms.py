@@ -14,29 +14,31 @@ __all__ = ["conv2d_fft", "conv2d_as_matrix"]
 def conv2d_fft(x, w, b=None, *, max_bytes=None):
     """conv2d_fft(x, w, b=None, *, max_bytes=None) -> ndarray
 
-    :func:`conv2d` with stride 1 and no padding, computed through the convolution theorem:
-    a convolution is a product of Fourier transforms. ``conv2d`` is a cross-correlation, so the
-    kernel is flipped first to turn it into a true convolution; the transforms are
-    ``H x W`` (the input's size), and the circular wrap-around only spoils the first
-    ``F - 1`` rows and columns, which are exactly the ones a "valid" convolution drops.
+    :func:`conv2d` with stride 1 and no padding, computed through the
+    convolution theorem: a convolution is a product of Fourier transforms.
+    ``conv2d`` is a cross-correlation, so the kernel is flipped first to
+    turn it into a true convolution. The transforms are ``H x W`` (the
+    input's size); their circular wrap-around only spoils the first
+    ``F - 1`` rows and columns, exactly the ones a "valid" convolution drops.
 
-    Rounding: every output picks up the rounding of the whole transform, so its error is
-    relative to the *largest* input, not to the output itself: about
-    ``eps * C * F_h * F_w * max|x| * max|w|`` (``eps`` = 2.2e-16 in float64, 1.2e-7 in
-    float32). An output much smaller than that, next to one very large pixel, can lose all its
-    digits; :func:`conv2d` does not have this problem. For the same reason a NaN or an infinity
-    would spread to every output, so non-finite input is refused.
+    Rounding: every output picks up the rounding of the whole transform, so
+    its error is relative to the *largest* input, not to the output itself:
+    about ``eps * C * F_h * F_w * max|x| * max|w|`` (``eps`` is 2.2e-16 in
+    float64, 1.2e-7 in float32). Outputs much smaller than that, next to
+    one very large pixel, can lose all their digits (:func:`conv2d` does
+    not). For the same reason a NaN or an infinity would spread to every
+    output, so non-finite input is refused.
 
     Args:
         x: input of shape ``(N, C, H, W)``, finite.
         w: kernels of shape ``(K, C, F_h, F_w)`` (no groups), finite.
         b: biases of shape ``(K,)`` or ``None``. Default: ``None``.
-        max_bytes (int): refuse to run when the transforms would take more memory than this.
-            Default: ``None``, meaning 1 GiB.
+        max_bytes (int): refuse to run when the transforms would take more
+            memory than this. Default: ``None``, meaning 1 GiB.
 
     Returns:
-        An array of shape ``(N, K, H - F_h + 1, W - F_w + 1)``, equal to ``conv2d(x, w, b)``
-        up to the rounding above.
+        An array of shape ``(N, K, H - F_h + 1, W - F_w + 1)``, equal to
+        ``conv2d(x, w, b)`` up to the rounding above.
 
     Example::
 
@@ -51,20 +53,25 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     for name, a in (("x", x), ("w", w)):
         if not np.isfinite(a).all():
             raise ValueError(
-                f"{fname}: {name} holds NaN or inf, which the Fourier transform would spread to "
-                "every output; use conv2d, which keeps a non-finite value local"
+                f"{fname}: {name} holds NaN or inf, which the Fourier "
+                "transform would spread to every output; use conv2d, which "
+                "keeps a non-finite value local"
             )
     N, K, C = spec.batch, spec.out_channels, spec.in_channels
     H, W = spec.in_size
     F_h, F_w = spec.kernel_size
-    # complex spectra of x, w and y (16 bytes a value), then y in full before the crop
+    # complex spectra of x, w and y (16 bytes a value), then y in full
     freqs = H * (W // 2 + 1)
     nbytes = 16 * freqs * (N * C + K * C + N * K) + 8 * N * K * H * W
-    memory_budget(fname, nbytes, max_bytes, "the Fourier transforms", "use conv2d")
-    flipped = w[:, :, ::-1, ::-1]  # cross-correlation = convolution with the flipped kernel
+    memory_budget(fname, nbytes, max_bytes, "the Fourier transforms",
+                  "use conv2d")
+    # cross-correlation = convolution with the flipped kernel
+    flipped = w[:, :, ::-1, ::-1]
     xf = np.fft.rfft2(x, s=(H, W))  # (N, C, H, W//2 + 1)
-    wf = np.fft.rfft2(flipped, s=(H, W))  # (K, C, H, W//2 + 1): the kernel zero-padded
-    # the theorem, channel by channel, summed over channels: (N, C, .) x (K, C, .) -> (N, K, .)
+    # (K, C, H, W//2 + 1): the kernel zero-padded to H x W first
+    wf = np.fft.rfft2(flipped, s=(H, W))
+    # the theorem, channel by channel, summed over the channels:
+    # (N, C, .) x (K, C, .) -> (N, K, .)
     yf = np.einsum("nchw,kchw->nkhw", xf, wf, optimize=True)
     full = np.fft.irfft2(yf, s=(H, W))
     # drop the wrapped-around rows and columns
