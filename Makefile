@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 BUILD  := _build
 JB     := $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
 
-.PHONY: install book book-instructor test unit notebooks browser lab bench clean
+.PHONY: install book book-instructor test unit slow notebooks browser lab bench clean
 
 install:
 	@bash tools/install.sh
@@ -21,8 +21,12 @@ book-instructor: install
 	$(JB) --all -W -n --keep-going
 	@echo "The instructor edition is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
+# Tests marked slow (the real-chapter nbgrader round trip) run once, in `slow`, not here.
 unit: install
-	$(PY) -m pytest -q -m "not gpu" --ignore=tests/browser tests
+	$(PY) -m pytest -q -m "not gpu and not slow" --ignore=tests/browser tests
+
+slow: install
+	$(PY) -m pytest -q -m "slow and not gpu" --ignore=tests/browser tests
 
 notebooks: install
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env book/chapters book/explorers.ipynb
@@ -31,7 +35,7 @@ browser: install
 	@bash tools/ensure_chromium.sh
 	$(PY) -m pytest -q tests/browser
 
-test: unit notebooks book browser
+test: unit slow notebooks book browser
 	@echo "make test: every check passed"
 
 lab: install

@@ -505,15 +505,6 @@ def test_conv2d_channel_mismatch_names_both_counts():
         Conv2d(3, 4, 3).forward(np.ones((1, 4, 8, 8)))
 
 
-def test_docstring_examples_run():
-    import doctest
-
-    import coursecnn.ref.layers as module
-
-    result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_sequential_matches_torch_nn_sequential():
     """A conv net built from ref layers and the same net in torch.nn, with the same weights:
     the same output, input gradient and parameter gradients (float64)."""
