@@ -315,9 +315,10 @@ def loop_budget(fname, steps, max_steps, cheaper):
     (``None``: :data:`MAX_STEPS`, a few seconds)."""
     limit = MAX_STEPS if max_steps is None else max_steps
     if steps > limit:
+        when = f" (about {steps / 3e5:.0f} s)" if steps >= 3e5 else ""
         raise ValueError(
-            f"{fname}: the loops would run about {steps:.3g} iterations (about {steps / 3e5:.0f} s), more "
-            f"than max_steps={limit:.3g}; {cheaper}, or pass max_steps={int(steps)} to run them anyway"
+            f"{fname}: the loops would run about {steps:.3g} iterations{when}, more than "
+            f"max_steps={limit:.3g}; {cheaper}, or pass max_steps={int(steps)} to run them anyway"
         )
 
 

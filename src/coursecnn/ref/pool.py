@@ -221,6 +221,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         array([[ 20.,  30.],
                [112.,  37.]])
     """
+    x, _ = pool_array("max_pool2d", x, kernel_size, stride, padding)
     windows = pool_windows(x, kernel_size, stride, padding, fill=-np.inf)
     # -inf padding never wins; np.max lets a NaN win, as PyTorch does
     return windows.max(axis=-1)
