@@ -2,7 +2,7 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BUILD  := _build
-JB     := $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
+JB     := COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
 
 .PHONY: install book book-instructor test unit slow notebooks browser lab bench clean
 
@@ -13,7 +13,7 @@ install:
 # by a stub and the hidden tests removed (`coursecnn edition student`). Fails on any warning or failing cell.
 book: install
 	$(PY) -m coursecnn edition student --out $(BUILD)/edition
-	$(VENV)/bin/jupyter-book build $(BUILD)/edition/book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) --all -W -n --keep-going
+	COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build $(BUILD)/edition/book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) --all -W -n --keep-going
 	@echo "The book is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
 # Instructor edition: the sources as they are, exercise solutions shown.
