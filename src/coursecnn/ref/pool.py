@@ -414,14 +414,16 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
     real = _real(x, spec)  # True for the entries that are pixels, not padding
     # the maximum of each window; a NaN wins (np.max passes it on)
     y = windows.max(axis=-1, keepdims=True)
+    y = y[..., 0]
     # where: the first real entry equal to the maximum ...
-    first = np.argmax(real & (windows == y), axis=-1)
-    # ... or, in a window holding NaN, its last NaN
-    nan = np.isnan(windows)
-    last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
-    r = np.where(nan.any(axis=-1), last_nan, first)
+    r = np.argmax(real & (windows == y[..., None]), axis=-1)
+    # ... or, in a window holding NaN (its maximum is NaN), its last NaN
+    has_nan = np.isnan(y)
+    if has_nan.any():
+        nan = np.isnan(windows[has_nan])
+        r[has_nan] = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
     # from the place r inside the window to the flat index in the plane
-    return y[..., 0], _to_plane(spec, r, x.shape[3]).astype(np.int64)
+    return y, _to_plane(spec, r, x.shape[3]).astype(np.int64)
 
 
 
