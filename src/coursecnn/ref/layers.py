@@ -578,6 +578,7 @@ class CrossEntropyLoss(Module):
 
     def backward(self, dloss=1.0):
         logits, target = self._saved()
+        # (softmax(logits) - onehot(target)) / N, times the upstream gradient
         return cross_entropy_grad(logits, target) * float(dloss)
 
 
