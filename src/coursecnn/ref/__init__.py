@@ -4,11 +4,10 @@ Every name is re-exported from the module that holds it, so ``coursecnn.ref.conv
 ``coursecnn.ref.conv.conv2d`` are the same function.
 """
 
-from . import activations, autodiff, conv, conv_forms, gradcheck, layers, losses, optim, perceptron, pool, regularization
+from . import activations, autodiff, conv, gradcheck, layers, losses, optim, perceptron, pool, regularization
 from .activations import *  # noqa: F401,F403
 from .autodiff import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
-from .conv_forms import *  # noqa: F401,F403
 from .gradcheck import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
@@ -19,6 +18,6 @@ from .regularization import *  # noqa: F401,F403
 
 __all__ = [
     name
-    for module in (activations, autodiff, conv, conv_forms, gradcheck, layers, losses, optim, perceptron, pool, regularization)
+    for module in (activations, autodiff, conv, gradcheck, layers, losses, optim, perceptron, pool, regularization)
     for name in module.__all__
 ]

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._checks import conv_arrays, grad_like, loop_budget, memory_budget, x_layout
 from .columns import col2im, im2col
+from .conv_forms import conv2d_as_matrix, conv2d_fft  # exported from here too
 from .padding import pad2d, pad_spatial, pad_spatial_backward
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "conv2d_backward_naive",
     "conv_transpose2d",
     "conv_transpose2d_naive",
+    "conv2d_fft",
+    "conv2d_as_matrix",
     "dilate_kernel",
     "pad2d",
     "im2col",
