@@ -203,3 +203,15 @@ def test_nmax_with_infinities_takes_the_sorting_path():
     for n in (1, 2, 3):
         np.testing.assert_array_equal(fast.nmax_pool2d(x, 2, n), ref.nmax_pool2d_naive(x, 2, n))
         np.testing.assert_array_equal(fast.nmax_pool2d_backward(dy, x, 2, n), ref.nmax_pool2d_backward_naive(dy, x, 2, n))
+
+
+def test_ref_holds_no_speed_knobs():
+    # the reference is read first: no memory strides, cache sizes or thresholds in it
+    from pathlib import Path
+
+    import coursecnn.ref
+
+    for path in Path(coursecnn.ref.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        for knob in ("as_strided", ".strides", "BLOCK_BYTES", "_LIMIT", "worth_it", "_phases", "_shifted"):
+            assert knob not in text, (path.name, knob)
