@@ -26,6 +26,17 @@ def _pool_args(fname, x, kernel_size, stride, padding):
     return x, pool_spec(fname, tuple(x.shape), kernel_size, stride, padding)
 
 
+def _exact_switches(cols, y, hw, kernel, stride, padding):
+    """The switches by PyTorch's rule, for columns ``cols`` ``(N*C, m, L)`` with maxima ``y``:
+    the first real (unpadded) entry equal to the maximum, or the last NaN of a window holding one."""
+    (h, w), (ph, pw), m = hw, padding, kernel[0] * kernel[1]
+    real = F.unfold(F.pad(cols.new_ones(1, 1, h, w), (pw, pw, ph, ph)), kernel, stride=stride) > 0
+    first = ((cols == y.unsqueeze(1)) & real).to(torch.uint8).argmax(dim=1)
+    nan = torch.isnan(cols)
+    last_nan = (m - 1) - nan.flip(1).to(torch.uint8).argmax(dim=1)
+    return torch.where(nan.any(dim=1), last_nan, first)
+
+
 class MaxPool2dFunction(torch.autograd.Function):
     """``max_pool2d``: forward keeps the argmax switches, backward scatters through them."""
 
@@ -33,17 +44,15 @@ class MaxPool2dFunction(torch.autograd.Function):
     def forward(ctx, x, kernel, stride, padding, out_size):
         n, c, h, w = x.shape
         ph, pw = padding
-        m, length = kernel[0] * kernel[1], out_size[0] * out_size[1]
+        length = out_size[0] * out_size[1]
         xp = F.pad(x, (pw, pw, ph, ph), value=float("-inf")) if ph or pw else x
         cols = F.unfold(xp.reshape(n * c, 1, h + 2 * ph, w + 2 * pw), kernel, stride=stride)  # (N*C, m, L)
-        y = cols.amax(dim=1)  # the largest entry of each window; a NaN wins, as in torch
-        # The switch, by PyTorch's rule: the first real (unpadded) entry equal to the maximum,
-        # or, in a window holding NaN, its last NaN.
-        real = F.unfold(F.pad(x.new_ones(1, 1, h, w), (pw, pw, ph, ph)), kernel, stride=stride) > 0
-        first = ((cols == y.unsqueeze(1)) & real).to(torch.uint8).argmax(dim=1)
-        nan = torch.isnan(cols)
-        last_nan = (m - 1) - nan.flip(1).to(torch.uint8).argmax(dim=1)
-        switches = torch.where(nan.any(dim=1), last_nan, first)  # (N*C, L)
+        y, switches = cols.max(dim=1)  # (N*C, L): each window's largest entry and where it is
+        # PyTorch's rule for the rare windows where that is not yet right: a window holding NaN
+        # goes to its last NaN, and one whose real entries are all -inf to its first real entry,
+        # never to the padding.
+        if bool((torch.isnan(y) | torch.isneginf(y)).any()):
+            switches = _exact_switches(cols, y, (h, w), kernel, stride, padding)
         ctx.save_for_backward(switches)
         ctx.conf = (x.shape, kernel, stride, padding, length)
         return y.reshape((n, c) + tuple(out_size))
