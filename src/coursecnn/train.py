@@ -247,15 +247,12 @@ def _check_input_fits(model, x, what):
         hints = []
         if len(sample) == 3 and sample[-1] in (1, 3) and sample[0] not in (1, 3):
             hints.append(
-                f"the {what} images {tuple(x.shape)} look channels-last (N, H, W, C); torch wants (N, C, H, W): "
+                f"the {what} images look channels-last, (H, W, C) = {sample}; torch wants (N, C, H, W): "
                 "use x.transpose(0, 3, 1, 2) (NumPy) or x.permute(0, 3, 1, 2) (torch)"
             )
-        expected = _expected_shape(model)
-        if expected is not None and expected != sample:
-            hint = f"the {what} images are {sample} per sample, {type(model).__name__} wants {expected}"
-            if sample[-2:] == (28, 28) and expected[-2:] == (32, 32):
-                hint += " (load the digits with pad_to=32)"
-            hints.append(hint)
+        expected = _expected_shape(model)  # the message already shows it
+        if expected is not None and sample[-2:] == (28, 28) and expected[-2:] == (32, 32):
+            hints.append(f"the {what} images are 28x28: load the digits with pad_to=32")
         raise ValueError("; ".join([str(exc), *hints])) from exc.__cause__
 
 
@@ -517,7 +514,7 @@ def _load_checkpoint(path, model, optimizer=None, check_extra=None):
         raise ValueError(
             f"{path} is not a readable coursecnn checkpoint: torch.load could not read its {size} bytes, so it is "
             f"truncated (an interrupted copy or download?) or not a file written by save_checkpoint "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            f"({type(exc).__name__}: {str(exc).split('. ')[0]})"
         ) from None
     if not isinstance(state, dict) or state.get("format") != 1 or not isinstance(state.get("model"), dict):
         raise ValueError(f"{path} is not a coursecnn checkpoint (no 'format': 1 entry with a model state)")
@@ -584,7 +581,7 @@ def _check_optimizer_state(path, state, optimizer, model):
     kind, ours = state.get("optimizer_type"), type(optimizer).__name__
     if kind is not None and kind != ours:
         raise ValueError(
-            f"the checkpoint {path} was written by a {kind} optimizer, this run uses {ours}; resume with the "
+            f"the checkpoint {path} was written by the optimizer {kind}, this run uses {ours}; resume with the "
             f"optimizer it was trained with (optimizer={kind.lower()!r}) or start afresh without resume"
         )
     current = optimizer.state_dict()
