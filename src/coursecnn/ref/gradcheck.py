@@ -105,7 +105,7 @@ def numerical_gradient(f, x, eps=1e-6, max_seconds=None, progress=True):
         )
     if np.issubdtype(dtype, np.floating) and np.finfo(dtype).bits < 64:
         roundoff = np.finfo(dtype).eps * max(abs(f0), 1.0) / eps
-        if roundoff > 1e-4:
+        if roundoff > 1e-3:
             warnings.warn(
                 f"numerical_gradient: f returns {dtype} ({np.finfo(dtype).precision} digits), so each difference "
                 f"quotient carries a round-off error of about {roundoff:.2g} with eps={eps:g}; compute f in "
