@@ -48,14 +48,17 @@ def resize_area(image, size):
         array([[ 2.5,  4.5],
                [10.5, 12.5]])
     """
-    from .._checks import pair, positive
+    from .._checks import numeric_array, pair, positive
 
     out_h, out_w = positive(pair(size, "size"), "size")
-    image = np.asarray(image, dtype=np.float64)
+    # numeric_array refuses complex and object arrays, which a float cast would quietly mangle
+    image = numeric_array(image, "image", "a real array shaped (H, W) or (H, W, C)").astype(np.float64)
     if image.ndim not in (2, 3):
         raise ValueError(
             f"image must have 2 dimensions (H, W) or 3 (H, W, C), got {image.ndim} with shape {image.shape}"
         )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image must have at least one row and one column, got shape {image.shape}")
     rows, cols = _area_weights(image.shape[0], out_h), _area_weights(image.shape[1], out_w)
     # optimize=True contracts one axis at a time (two small matrix products); without it NumPy
     # loops over all four indices at once, which takes seconds even for a 64x64 result.
