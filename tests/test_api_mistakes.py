@@ -103,7 +103,8 @@ WAITING_FOR_REF = {
 
 # NaN and inf probes make NumPy warn on purpose
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:invalid value:RuntimeWarning", "ignore:overflow:RuntimeWarning", "ignore:divide by zero:RuntimeWarning"
+    "ignore:invalid value:RuntimeWarning", "ignore:overflow:RuntimeWarning", "ignore:divide by zero:RuntimeWarning",
+    "ignore:The given NumPy array is not writable:UserWarning",  # torch.as_tensor of the read-only probes
 )
 
 STATS = collections.Counter()
@@ -777,7 +778,7 @@ def _tiny_model():
 TRAIN_MISTAKES = sorted(set(ARRAY_MISTAKES) - {"empty_last"}) + ["labels_float", "labels_2d", "labels_out", "labels_list"]
 
 
-@settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_train_on_mistaken_data(data):
     from coursecnn.train import train
