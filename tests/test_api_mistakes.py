@@ -830,3 +830,37 @@ def test_summary_on_mistaken_shapes(shape):
     ok = tuple(shape)[-3:] == (1, 6, 6) and result.rows[-1].output_shape == (3,)
     _count("models.summary", type(shape).__name__, "correct" if ok else "wrong")
     assert ok, (shape, result)
+
+
+@settings(max_examples=10, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_load_photo_on_damaged_files(data, tmp_path_factory):
+    from coursecnn.data import load_photo
+    from coursecnn.data.photo import photo_path
+
+    raw = photo_path().read_bytes()
+    how = data.draw(st.sampled_from(["cut", "garbage", "flip", "empty"]), label="damage")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    if how == "cut":
+        raw = raw[: int(rng.integers(0, len(raw) // 2))]
+    elif how == "garbage":
+        raw = rng.bytes(int(rng.integers(1, 200)))
+    elif how == "flip":
+        raw = bytearray(raw)
+        for i in rng.integers(0, 600, 8):  # the header: markers, sizes, tables
+            raw[int(i)] ^= 0xFF
+        raw = bytes(raw)
+    else:
+        raw = b""
+    path = tmp_path_factory.mktemp("photo") / "photo.jpg"
+    path.write_bytes(raw)
+    try:
+        image = load_photo(path, size=16)
+    except ValueError as exc:
+        ok = str(path) in str(exc)
+        _count("data.load_photo", how, "clear_error" if ok else "unclear")
+        assert ok, str(exc)
+        return
+    ok = image.shape == (16, 16) and np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
+    _count("data.load_photo", how, "correct" if ok else "wrong")
+    assert ok
