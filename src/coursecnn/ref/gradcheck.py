@@ -3,6 +3,10 @@
 A backward pass is trusted only once it agrees with these numbers, index by index.
 """
 
+import math
+import time
+import warnings
+
 import numpy as np
 
 __all__ = ["numerical_gradient", "relative_error"]
@@ -33,8 +37,9 @@ def numerical_gradient(f, x, eps=1e-6, max_seconds=None, progress=True):
     one-sided difference only like ``eps``), which is why this is the check the book uses.
 
     It costs two calls of ``f`` per entry of ``x``: cheap for the small arrays a gradient check
-    needs, hours for a photograph. So it times one call first and stops if the whole would take
-    longer than ``max_seconds``. A bar (tqdm) shows the progress of runs longer than a second.
+    needs, hours for a photograph. So one call is timed first, and the check stops if the whole
+    would take longer than ``max_seconds``. A bar (tqdm) shows the progress of runs longer than a
+    second.
 
     Round-off matters too: the difference of two values of ``f`` carries the error of ``f``'s
     own arithmetic, divided by ``2 eps``. In float64 (16 digits) that is about 1e-10 with the
@@ -62,30 +67,58 @@ def numerical_gradient(f, x, eps=1e-6, max_seconds=None, progress=True):
         >>> np.allclose(g, [2.0, -4.0])
         True
     """
-    import math
-    import time
-    import warnings
+    point = _private_copy(f, x, eps)  # float64, so the caller's array is never touched
+    _check_cost_and_precision(f, point, eps, max_seconds)
+    grad = np.zeros_like(point)
+    for i in _every_index(point.shape, progress):
+        old = point[i]
+        point[i] = old + eps
+        up = _value(f, point)
+        point[i] = old - eps
+        down = _value(f, point)
+        point[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
 
+
+def _private_copy(f, x, eps):
+    """``x`` as a float64 copy, after checking ``f``, ``x`` and ``eps``."""
     if not callable(f):
         raise TypeError(f"f must be a function of one array returning a scalar, got {type(f).__name__}")
-    if isinstance(eps, bool) or not (isinstance(eps, (int, float, np.integer, np.floating)) and math.isfinite(eps) and eps > 0):
+    if isinstance(eps, bool) or not (
+        isinstance(eps, (int, float, np.integer, np.floating)) and math.isfinite(eps) and eps > 0
+    ):
         raise ValueError(f"eps must be a positive float, got {eps!r}")
-    if max_seconds is None:
-        max_seconds = MAX_SECONDS
-    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float, np.integer, np.floating)) or not max_seconds > 0:
-        raise ValueError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}")
     if isinstance(x, (str, bytes)):
         raise TypeError(f"x must be a real numeric array, got a {type(x).__name__}")
     x0 = np.asarray(x)
     if not (np.issubdtype(x0.dtype, np.number)) or np.issubdtype(x0.dtype, np.complexfloating):
         raise TypeError(f"x must be a real numeric array, got dtype {x0.dtype}")
-    # Work on a private float64 copy so the caller's array is never touched.
-    point = x0.astype(np.float64, copy=True)
-    grad = np.zeros_like(point)
-    if point.size == 0:
-        return grad
+    return x0.astype(np.float64, copy=True)
 
-    # One timed call: the cost of the whole, and the precision f computes in.
+
+def _value(f, point):
+    """``f`` at a copy of ``point`` (so ``f`` cannot change it), as a float."""
+    return _scalar(f(point.copy()))[0]
+
+
+def _every_index(shape, progress):
+    """``np.ndindex(shape)``, behind a bar that appears once the loop has run for a second."""
+    from tqdm.auto import tqdm
+
+    total = int(np.prod(shape, dtype=np.int64))
+    return tqdm(np.ndindex(shape), total=total, desc="numerical_gradient", unit="entry", delay=1.0, disable=not progress)
+
+
+def _check_cost_and_precision(f, point, eps, max_seconds):
+    """Time one call of ``f``: refuse a run estimated above ``max_seconds``; warn when ``f``
+    computes in fewer digits than float64 and the round-off would swamp the differences."""
+    if max_seconds is None:
+        max_seconds = MAX_SECONDS
+    if isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float, np.integer, np.floating)) or not max_seconds > 0:
+        raise ValueError(f"max_seconds must be a positive number of seconds, got {max_seconds!r}")
+    if point.size == 0:
+        return
     start = time.perf_counter()
     f0, dtype = _scalar(f(point.copy()))
     seconds = time.perf_counter() - start
@@ -111,23 +144,8 @@ def numerical_gradient(f, x, eps=1e-6, max_seconds=None, progress=True):
                 f"quotient carries a round-off error of about {roundoff:.2g} with eps={eps:g}; compute f in "
                 "float64 (the result would be badly off otherwise), or raise eps to about 1e-2",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-
-    from tqdm.auto import tqdm
-
-    # delay: the bar appears only for a run that is still going after a second
-    with tqdm(total=point.size, desc="numerical_gradient", unit="entry", delay=1.0, disable=not progress) as bar:
-        for i in np.ndindex(point.shape):
-            old = point[i]
-            point[i] = old + eps
-            up = _scalar(f(point.copy()))[0]
-            point[i] = old - eps
-            down = _scalar(f(point.copy()))[0]
-            point[i] = old
-            grad[i] = (up - down) / (2 * eps)
-            bar.update(1)
-    return grad
 
 
 def _duration(seconds):
