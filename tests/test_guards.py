@@ -127,6 +127,13 @@ def test_lenet_on_28x28_digits_says_pad_to_32_before_any_step():
     assert same(weights(model), before)
 
 
+def test_evaluate_checks_the_image_size_too():
+    from coursecnn.train import evaluate
+
+    with pytest.raises(ValueError, match=r"^evaluate: layer 'features.c5'.*the evaluation images are 28x28: load the digits with pad_to=32$"):
+        evaluate(LeNet5(), np.zeros((4, 1, 28, 28), np.float32), np.zeros(4, int))
+
+
 def test_channels_last_images_get_a_permute_hint():
     x, y = np.zeros((4, 32, 32, 1), np.float32), np.zeros(4, int)
     with pytest.raises(ValueError, match=r"^train: layer 'features.c1' .*channels-last, \(H, W, C\) = \(32, 32, 1\).*permute\(0, 3, 1, 2\)"):

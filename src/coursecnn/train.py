@@ -235,14 +235,14 @@ def _resolve_device(device):
     raise ValueError(f"device={str(device)!r} is not available: this machine has {why}; available here: {shown}")
 
 
-def _check_input_fits(model, x, what):
+def _check_input_fits(model, x, what, who="train"):
     """Run one zero sample shaped like the images ``x`` through ``model`` (as ``summary`` does),
     so a size or layout mistake is named before the first step rather than deep inside torch."""
     from .models.summary import _expected_shape, _probe
 
     sample = tuple(x.shape[1:])
     try:
-        _probe(model, sample, "train")
+        _probe(model, sample, who)
     except ValueError as exc:
         hints = []
         if len(sample) == 3 and sample[-1] in (1, 3) and sample[0] not in (1, 3):
@@ -269,8 +269,8 @@ def _first_non_finite(named):
 
 
 def _check_finite_images(x, what):
-    bad = ~torch.isfinite(x)
-    if bad.any():
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        bad = ~torch.isfinite(x)
         first = int(bad.reshape(len(x), -1).any(1).nonzero()[0, 0])
         raise ValueError(
             f"{what}: the images hold {int(bad.sum())} NaN or inf values (the first in image {first}); "
@@ -297,7 +297,6 @@ def _diverged(model, xb, loss, epoch, step):
         + (f" (the weights of {bad!r} are no longer finite)" if bad is not None else "")
         + "; try a smaller learning rate (lr=...), e.g. a tenth of this one"
     )
-
 
 
 # --- batches ------------------------------------------------------------------------------------
@@ -394,6 +393,8 @@ def evaluate(model, x, y=None, batch_size=1000, device=None):
 
     batch_size = _check_int(batch_size, "batch_size")
     data = x if isinstance(x, DataLoader) else _as_xy(x, y, "evaluate")
+    if isinstance(data, tuple):
+        _check_input_fits(model, data[0][:1], "evaluation", who="evaluate")
     if device is None:
         param = next(model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
