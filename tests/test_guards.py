@@ -152,6 +152,18 @@ def test_images_from_a_loader_are_checked_at_the_first_batch():
         train(LeNet5(), (loader, None), epochs=1, device="cpu", progress=False)
 
 
+def test_read_only_arrays_train_without_warnings():
+    from coursecnn.data import make_loader
+
+    x, y = tiny_data()
+    x.setflags(write=False)
+    y.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(train(tiny_net(), (x, y, x, y), epochs=1, **FAST)) == 1
+        make_loader(x, y, batch_size=8)
+
+
 def test_a_double_model_trains_on_double_images():
     x, y = tiny_data()
     model = tiny_net().double()

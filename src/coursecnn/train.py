@@ -90,11 +90,18 @@ def _check_float(value, name, positive=False):
     return float(value)
 
 
+def _writable(a):
+    """``a`` as an array torch can share: a read-only one (``np.load(mmap_mode="r")``, a frozen
+    array) is copied, as torch would otherwise warn about it."""
+    a = np.asarray(a)
+    return a if a.flags.writeable else a.copy()
+
+
 def _as_xy(x, y, what):
     """Tensors (float32 images, int64 labels) with matching N, checked."""
     try:
-        x = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-        y = y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+        x = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(_writable(x))
+        y = y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(_writable(y))
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{what}: images and labels must be numeric arrays or tensors ({exc})") from None
     if x.ndim == 3:
