@@ -361,7 +361,7 @@ def test_numerical_gradient_shows_a_bar_only_for_long_runs(capsys):
         time.sleep(0.3)
         return float(v.sum())
 
-    numerical_gradient(slowish, np.zeros(3))  # about 2 s: past the bar's 1 s delay
+    numerical_gradient(slowish, np.zeros(2))  # a 1.2 s loop: past the bar's 1 s delay
     assert "numerical_gradient" in capsys.readouterr().err
 
 
