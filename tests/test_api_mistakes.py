@@ -867,3 +867,47 @@ def test_load_photo_on_damaged_files(data, tmp_path_factory):
     ok = image.shape == (16, 16) and np.isfinite(image).all() and image.min() >= 0 and image.max() <= 1
     _count("data.load_photo", how, "correct" if ok else "wrong")
     assert ok
+
+
+@pytest.fixture(scope="module")
+def _checkpoint_bytes(tmp_path_factory):
+    from coursecnn.train import make_optimizer, save_checkpoint
+
+    model = _tiny_model()
+    opt = make_optimizer(model, "sgd", lr=0.1)
+    model(torch.zeros(2, 1, 6, 6)).sum().backward()
+    opt.step()
+    path = save_checkpoint(tmp_path_factory.mktemp("ckpt") / "c.pt", model, opt, 1, None)
+    return path.read_bytes()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_load_checkpoint_resumes_or_refuses_never_half(data, _checkpoint_bytes, tmp_path_factory):
+    from coursecnn.train import load_checkpoint, make_optimizer
+
+    raw = bytearray(_checkpoint_bytes)
+    how = data.draw(st.sampled_from(["cut", "flip", "adam", "other_model", "intact"]), label="damage")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    torch.manual_seed(1)
+    model = _tiny_model() if how != "other_model" else torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3))
+    opt = make_optimizer(model, "adam" if how == "adam" else "sgd", lr=0.1)
+    if how == "cut":
+        raw = raw[: int(rng.integers(0, len(raw)))]
+    elif how == "flip":
+        for i in rng.integers(0, len(raw), 4):
+            raw[int(i)] ^= 0xFF
+    path = tmp_path_factory.mktemp("ckpt") / "c.pt"
+    path.write_bytes(bytes(raw))
+    before = [t.clone() for t in model.state_dict().values()]
+    try:
+        info = load_checkpoint(path, model, opt)
+    except ValueError as exc:
+        unchanged = all(torch.equal(a, b) for a, b in zip(before, model.state_dict().values())) and not opt.state
+        ok = str(path) in str(exc) and unchanged
+        _count("train.load_checkpoint", how, "clear_error" if ok else "wrong")
+        assert ok, f"{how}: {exc} (model unchanged: {unchanged})"
+        return
+    ok = info["epoch"] == 1 and how in ("intact", "flip")  # a flip may hit bytes nobody reads
+    _count("train.load_checkpoint", how, "correct" if ok else "wrong")
+    assert ok, f"load_checkpoint accepted a {how} file"
