@@ -234,6 +234,8 @@ def fc_params(in_features, out_features, bias=True):
         37752832
     """
     i, o = _int(in_features, "in_features", 1), _int(out_features, "out_features", 1)
+    if not isinstance(bias, bool):  # bias="no" is truthy: it would count the biases silently
+        raise TypeError(f"bias must be True or False, got {bias!r}")
     return i * o + (o if bias else 0)
 
 

@@ -81,6 +81,9 @@ def pad2d(x, padding, mode="zeros"):
     x = as_array(x, "pad2d: x", 4, "(N, C, H, W)")
     try:
         pads = non_negative(pair(padding, "padding"), "padding")
+        if mode != "zeros" and 0 in x.shape[1:]:
+            raise ValueError(f"x has an empty channel, height or width axis, shape {x.shape}: {mode!r} "
+                             "padding needs pixels to copy (zero padding does not)")
         padding_mode_value(mode)
         _padding_fits(x.shape[2:], pads, mode)
     except (TypeError, ValueError) as exc:
