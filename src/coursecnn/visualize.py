@@ -79,15 +79,17 @@ class _EvalMode:
 def saliency(model, x, target=None):
     """saliency(model, x, target=None) -> Tensor
 
-    The saliency map of Simonyan, Vedaldi and Zisserman (2013): the size of the gradient of the
-    target class's score with respect to each pixel, ``|d score / d x|``, the largest over the
-    colour channels. The model runs in evaluation mode; its mode is restored afterwards.
+    The saliency map of Simonyan, Vedaldi and Zisserman (2013): the size of
+    the gradient of the target class's score with respect to each pixel,
+    ``|d score / d x|``, the largest over the colour channels. The model
+    runs in evaluation mode; its mode is restored afterwards.
 
     Args:
-        model (nn.Module): maps ``(N, C, H, W)`` images to class scores ``(N, K)``.
+        model (nn.Module): maps images ``(N, C, H, W)`` to scores ``(N, K)``.
         x: images ``(N, C, H, W)``. Not modified.
-        target (int or sequence of ints, optional): the class of each image whose score is
-            differentiated; ``None`` means the predicted class. Default: ``None``.
+        target (int or sequence of ints, optional): the class of each image
+            whose score is differentiated; ``None`` means the predicted
+            class. Default: ``None``.
 
     Returns:
         Tensor ``(N, H, W)``, non-negative, on the model's device.
@@ -97,20 +99,25 @@ def saliency(model, x, target=None):
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+        >>> w = torch.tensor([[1.0, -2, 0, 3], [0, 0, 0, 0]])
         >>> with torch.no_grad():
-        ...     _ = net[1].weight.copy_(torch.tensor([[1.0, -2, 0, 3], [0, 0, 0, 0]]))
-        >>> saliency(net, torch.ones(1, 1, 2, 2), target=0)[0].tolist()  # a linear score: |w|
+        ...     _ = net[1].weight.copy_(w)
+        >>> x = torch.ones(1, 1, 2, 2)
+        >>> saliency(net, x, target=0)[0].tolist()  # a linear score: |w|
         [[1.0, 2.0], [0.0, 3.0]]
     """
     import torch
 
     model = _model(model, "saliency")
-    x = _batch(x, "saliency", _first_parameter(model)).requires_grad_(True)
+    x = _batch(x, "saliency", _first_parameter(model))
+    x = x.requires_grad_(True)
     with _EvalMode(model), torch.enable_grad():
         scores = model(x)
         chosen = _targets(target, scores, "saliency")
-        # Each image's score depends on that image only, so one backward of the sum gives all.
-        (grad,) = torch.autograd.grad(scores.gather(1, chosen[:, None]).sum(), x)
+        # Each image's score depends on that image only, so one backward
+        # pass of their sum gives every image its own gradient.
+        total = scores.gather(1, chosen[:, None]).sum()
+        (grad,) = torch.autograd.grad(total, x)
     return grad.abs().amax(dim=1)
 
 

@@ -20,51 +20,55 @@ def _batch_norm(impl):
 class ResidualBlock(nn.Module):
     """ResidualBlock(in_channels, out_channels, stride=1, impl="torch")
 
-    The "basic block" of ResNet-18 and ResNet-34: two 3x3 convolutions, each followed by batch
-    normalization, whose result ``F(x)`` is *added* to the block's input before the last ReLU:
-    ``y = relu(F(x) + shortcut(x))``. The shortcut is the identity when the shapes agree; when
-    the block changes the width or the stride it is a 1x1 convolution with that stride and a
-    batch norm (the paper's "projection shortcut").
+    The "basic block" of ResNet-18 and ResNet-34: two 3x3 convolutions,
+    each followed by batch normalization, whose result ``F(x)`` is *added*
+    to the block's input before the last ReLU: ``y = relu(F(x) + s(x))``.
+    The shortcut ``s`` is the identity when the shapes agree; when the block
+    changes the width or the stride it is a 1x1 convolution with that stride
+    and a batch norm (the paper's "projection shortcut").
 
     Args:
         in_channels (int): channels of the input.
         out_channels (int): channels of the output.
-        stride (int): stride of the first convolution and of the shortcut. Default: ``1``.
-        impl (str): ``"torch"`` or ``"coursecnn"`` (convolutions, ReLUs and batch norms from
-            ``coursecnn.torch``). Default: ``"torch"``.
+        stride (int): stride of the first convolution and of the shortcut.
+            Default: ``1``.
+        impl (str): ``"torch"`` or ``"coursecnn"`` (convolutions, ReLUs and
+            batch norms from ``coursecnn.torch``). Default: ``"torch"``.
 
     Shape:
-        Input ``(N, in_channels, H, W)``, output ``(N, out_channels, ceil(H / stride),
-        ceil(W / stride))``.
+        Input ``(N, in_channels, H, W)``, output
+        ``(N, out_channels, ceil(H / stride), ceil(W / stride))``.
 
     Example::
 
         >>> import torch
-        >>> ResidualBlock(64, 128, stride=2)(torch.zeros(1, 64, 56, 56)).shape
+        >>> block = ResidualBlock(64, 128, stride=2)
+        >>> block(torch.zeros(1, 64, 56, 56)).shape
         torch.Size([1, 128, 28, 28])
     """
 
     def __init__(self, in_channels, out_channels, stride=1, impl="torch"):
         super().__init__()
         L, BatchNorm = layers(impl), _batch_norm(impl)
-        self.branch = nn.Sequential(
-            OrderedDict(
-                conv1=L.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
-                bn1=BatchNorm(out_channels),
-                relu1=L.ReLU(),
-                conv2=L.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
-                bn2=BatchNorm(out_channels),
-            )
-        )
+
+        def conv(c_in, size, stride=1):  # no bias: a batch norm follows
+            return L.Conv2d(c_in, out_channels, size, stride=stride,
+                            padding=size // 2, bias=False)
+
+        self.branch = nn.Sequential(OrderedDict(
+            conv1=conv(in_channels, 3, stride),
+            bn1=BatchNorm(out_channels),
+            relu1=L.ReLU(),
+            conv2=conv(out_channels, 3),
+            bn2=BatchNorm(out_channels),
+        ))
         if stride == 1 and in_channels == out_channels:
             self.shortcut = nn.Identity()
         else:
-            self.shortcut = nn.Sequential(
-                OrderedDict(
-                    conv=L.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                    bn=BatchNorm(out_channels),
-                )
-            )
+            self.shortcut = nn.Sequential(OrderedDict(
+                conv=conv(in_channels, 1, stride),
+                bn=BatchNorm(out_channels),
+            ))
         self.relu = L.ReLU()
 
     def forward(self, x):

@@ -153,7 +153,7 @@ def batch_norm2d_naive(x, running_mean=None, running_var=None, weight=None, bias
     n, c, h, w = x.shape
     y = np.empty_like(x)
     for k in range(c):
-        values = x[:, k]  # the m = N * H * W values that channel k normalizes together
+        values = x[:, k]  # the m = N * H * W values of channel k
         if training:
             m = values.size
             mean = np.sum(values) / m

@@ -193,13 +193,17 @@ def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_cor
     for i in range(h_out):
         for j in range(w_out):
             if mode == "nearest":
-                y[:, :, i, j] = x[:, :, min(int(i * sh), h - 1), min(int(j * sw), w - 1)]
+                r, c = min(int(i * sh), h - 1), min(int(j * sw), w - 1)
+                y[:, :, i, j] = x[:, :, r, c]
                 continue
-            r = _source_position(i, h, h_out, sh, align)  # a row position between pixels
+            # where (i, j) falls on the input grid, between pixels
+            r = _source_position(i, h, h_out, sh, align)
             c = _source_position(j, w, w_out, sw, align)
-            r0, c0 = min(int(r), h - 1), min(int(c), w - 1)  # the top-left neighbour
+            # the four pixels around it, and how far below and right
+            # of the top-left one it lies
+            r0, c0 = min(int(r), h - 1), min(int(c), w - 1)
             r1, c1 = min(r0 + 1, h - 1), min(c0 + 1, w - 1)
-            t, u = r - r0, c - c0  # how far below and right of it
+            t, u = r - r0, c - c0
             y[:, :, i, j] = (
                 (1 - t) * (1 - u) * x[:, :, r0, c0]
                 + (1 - t) * u * x[:, :, r0, c1]
