@@ -222,6 +222,16 @@ def _numpy(t):
     return t.detach().cpu().double().numpy()
 
 
+def _missing(r, conv, in_shape):
+    """The ``output_padding`` that gives a transposed convolution its input's size: the size
+    formula may fall short by up to ``stride - 1`` rows or columns that the forward never read."""
+    full = [
+        (o - 1) * s - 2 * p + d * (k - 1) + 1
+        for o, s, p, d, k in zip(r.shape[2:], conv.stride, conv.padding, conv.dilation, conv.kernel_size)
+    ]
+    return tuple(n - f for n, f in zip(in_shape[2:], full))
+
+
 def deconv_projection(features, x, layer, channel=None):
     """deconv_projection(features, x, layer, channel=None) -> Projection
 
@@ -304,20 +314,16 @@ def deconv_projection(features, x, layer, channel=None):
     r = np.zeros_like(a)
     r[0, channel, row, col] = a[0, channel, row, col]  # the one activation we follow down
 
-    for m, kind, (in_shape, switches) in zip(reversed(modules), reversed(kinds), reversed(trace)):
-        if kind == "pool":
-            r = ref.max_unpool2d(r, switches, m.kernel_size, m.stride, m.padding, output_size=in_shape[2:])
-        elif kind == "relu":
+    # Back down, last layer first.
+    steps = list(zip(modules, kinds, trace))
+    for m, kind, (in_shape, switches) in reversed(steps):
+        if kind == "pool":  # each value back where its maximum came from
+            r = ref.max_unpool2d(r, switches, m.kernel_size, m.stride,
+                                 m.padding, output_size=in_shape[2:])
+        elif kind == "relu":  # pass on positive evidence only
             r = np.maximum(r, 0.0)
-        else:
-            # The transposed convolution's size formula may fall short of the input by up to
-            # stride - 1 rows or columns (those the forward never reached): output_padding.
-            full = [
-                (o - 1) * s - 2 * p + d * (k - 1) + 1
-                for o, s, p, d, k in zip(r.shape[2:], m.stride, m.padding, m.dilation, m.kernel_size)
-            ]
-            extra = tuple(n - f for n, f in zip(in_shape[2:], full))
-            r = ref.conv_transpose2d(
-                r, _numpy(m.weight), None, m.stride, m.padding, extra, m.groups, m.dilation
-            )
+        else:  # the same filters, transposed; no bias
+            r = ref.conv_transpose2d(r, _numpy(m.weight), None, m.stride,
+                                     m.padding, _missing(r, m, in_shape),
+                                     m.groups, m.dilation)
     return Projection(r[0], channel, (int(row), int(col)), float(a[0, channel, row, col]))
