@@ -137,7 +137,7 @@ def test_ref_layer_keeps_running_statistics_and_accumulates_gradients():
     np.testing.assert_allclose(layer.running_mean, m)  # evaluation does not update
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(1, 4), w=st.integers(1, 4),
        training=st.booleans(), seed=st.integers(0, 2**16))
 def test_drawn_shapes_agree_with_torch(n, c, h, w, training, seed):

@@ -71,7 +71,7 @@ def test_residual_stack_passes_more_gradient_than_a_plain_one():
     x = torch.randn(2, 8, 8, 8)
     first = {}
     for residual in (False, True):
-        stack = ConvStack(20, channels=8, residual=residual)
+        stack = ConvStack(10, channels=8, residual=residual)
         stack(x).square().mean().backward()
         first[residual] = stack.units[0].conv1.weight.grad.norm().item()
     assert first[True] > 100 * first[False]

@@ -95,8 +95,11 @@ class ResNet18(nn.Module):
 
     Example::
 
+        >>> import torch
         >>> from coursecnn.models import summary
-        >>> summary(ResNet18(), (3, 224, 224)).total_params
+        >>> with torch.device("meta"):  # count without allocating the weights
+        ...     net = ResNet18()
+        >>> summary(net, net.input_shape).total_params
         11689512
     """
 
