@@ -24,7 +24,7 @@ from .._checks import as_array
 
 __all__ = ["interpolate", "interpolate_naive", "interpolate_backward", "interpolation_matrix"]
 
-_MODES = ("nearest", "bilinear")
+_MODES = ("nearest", "bilinear", "bicubic")
 _LAYOUT = "(N, C, H, W)"
 
 
@@ -50,7 +50,7 @@ def _check_mode(mode, align_corners):
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     if align_corners is not None and mode == "nearest":
-        raise ValueError("align_corners only applies to mode='bilinear' (leave it None for 'nearest')")
+        raise ValueError("align_corners only applies to 'bilinear' and 'bicubic' (leave it None for 'nearest')")
     if align_corners is not None and not isinstance(align_corners, (bool, np.bool_)):
         raise TypeError(f"align_corners must be True, False or None, got {align_corners!r}")
     return bool(align_corners)
@@ -80,11 +80,30 @@ def _args(x, size, scale_factor, mode, align_corners):
 # --------------------------------------------------------------------------- where each sample lies
 
 
-def _source_position(i, n_in, n_out, scale, align_corners):
-    """Where output index ``i`` (an int or an array) samples the input axis, for bilinear."""
+def _source_position(i, n_in, n_out, scale, align_corners, clamp=True):
+    """Where output index ``i`` (an int or an array) samples the input axis (bilinear clamps
+    it to the first pixel's centre, bicubic does not: PyTorch's rule)."""
     if align_corners:
         return i * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
-    return np.maximum((i + 0.5) * scale - 0.5, 0.0)  # never left of the first pixel's centre
+    src = (i + 0.5) * scale - 0.5
+    return np.maximum(src, 0.0) if clamp else src
+
+
+_CUBIC_A = -0.75  # the cubic convolution kernel's free parameter, as in PyTorch
+
+
+def _cubic_weights(t):
+    """Keys' cubic convolution weights of the 4 pixels at offsets -1, 0, 1, 2 from the one
+    left of the sample, which lies ``t`` (in [0, 1)) past it. They sum to 1."""
+    a = _CUBIC_A
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None):
@@ -96,7 +115,8 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
 
     Args:
         in_size, out_size (int): the lengths of the axis before and after.
-        mode (str): ``"nearest"`` or ``"bilinear"`` (linear along this axis). Default: ``"nearest"``.
+        mode (str): ``"nearest"``, ``"bilinear"`` (linear along this axis) or ``"bicubic"``
+            (cubic along this axis). Default: ``"nearest"``.
         align_corners (bool, optional): as in :func:`interpolate`. Default: ``None`` (False).
         scale (float, optional): input steps per output step; ``None`` means
             ``in_size / out_size``. Default: ``None``.
@@ -121,6 +141,13 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
     if mode == "nearest":
         a[i, np.minimum(np.floor(i * scale).astype(np.int64), n_in - 1)] = 1.0
         return a
+    if mode == "bicubic":
+        src = _source_position(i, n_in, n_out, scale, align, clamp=False)
+        left = np.floor(src).astype(np.int64)
+        for k, weight in zip((-1, 0, 1, 2), _cubic_weights(src - left)):
+            # pixels beyond the border repeat the border pixel: their weights add up there
+            np.add.at(a, (i, np.clip(left + k, 0, n_in - 1)), weight)
+        return a
     src = _source_position(i, n_in, n_out, scale, align)
     left = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     right = np.minimum(left + 1, n_in - 1)
@@ -134,7 +161,7 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
 
 
 def _matrices(in_hw, out, scales, mode, align):
-    return [interpolation_matrix(n, o, mode, align if mode == "bilinear" else None, s) for n, o, s in zip(in_hw, out, scales)]
+    return [interpolation_matrix(n, o, mode, None if mode == "nearest" else align, s) for n, o, s in zip(in_hw, out, scales)]
 
 
 def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -147,8 +174,8 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         x: input of shape ``(N, C, H, W)``. Not modified.
         size (int or pair): the output ``(H_out, W_out)``. Give this or ``scale_factor``.
         scale_factor (float or pair): ``H_out = floor(H * scale_factor)`` (likewise W).
-        mode (str): ``"nearest"`` or ``"bilinear"``. Default: ``"nearest"``.
-        align_corners (bool, optional): bilinear only: ``True`` makes the corner pixels of input
+        mode (str): ``"nearest"``, ``"bilinear"`` or ``"bicubic"``. Default: ``"nearest"``.
+        align_corners (bool, optional): bilinear and bicubic: ``True`` makes the corner pixels of input
             and output coincide; ``None`` means ``False`` (pixels are squares, their centres
             are sampled). Default: ``None``.
 
@@ -174,6 +201,21 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     return np.einsum("ih,nchw,jw->ncij", a, x, b)
 
 
+def _bicubic_at(x, i, j, out_hw, scales, align):
+    """The bicubic value of output pixel ``(i, j)``: a 4x4 neighbourhood, weighted by
+    :func:`_cubic_weights` along each axis (border pixels repeated)."""
+    (h, w), (h_out, w_out) = x.shape[2:], out_hw
+    r = _source_position(i, h, h_out, scales[0], align, clamp=False)
+    c = _source_position(j, w, w_out, scales[1], align, clamp=False)
+    r0, c0 = int(np.floor(r)), int(np.floor(c))
+    value = 0.0
+    for dr, wr in zip((-1, 0, 1, 2), _cubic_weights(r - r0)):
+        for dc, wc in zip((-1, 0, 1, 2), _cubic_weights(c - c0)):
+            rr, cc = min(max(r0 + dr, 0), h - 1), min(max(c0 + dc, 0), w - 1)
+            value = value + wr * wc * x[:, :, rr, cc]
+    return value
+
+
 def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> ndarray
 
@@ -195,6 +237,10 @@ def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_cor
             if mode == "nearest":
                 r, c = min(int(i * sh), h - 1), min(int(j * sw), w - 1)
                 y[:, :, i, j] = x[:, :, r, c]
+                continue
+            if mode == "bicubic":
+                y[:, :, i, j] = _bicubic_at(x, i, j, (h_out, w_out),
+                                            (sh, sw), align)
                 continue
             # where (i, j) falls on the input grid, between pixels
             r = _source_position(i, h, h_out, sh, align)

@@ -1,4 +1,4 @@
-"""Upsampling by interpolation (nearest, bilinear) with the transposed-product backward.
+"""Upsampling by interpolation (nearest, bilinear, bicubic) with the transposed-product backward.
 
 The two interpolation matrices come from ``coursecnn.ref.interpolation_matrix`` (one home for
 the rule of where each sample lies); forward is ``y = A x B^T`` per map and backward
@@ -38,8 +38,9 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         x: input of shape ``(N, C, H, W)``. Not modified.
         size (int or pair): the output ``(H_out, W_out)``. Give this or ``scale_factor``.
         scale_factor (float or pair): ``H_out = floor(H * scale_factor)`` (likewise W).
-        mode (str): ``"nearest"`` or ``"bilinear"``. Default: ``"nearest"``.
-        align_corners (bool, optional): bilinear only, as in PyTorch. Default: ``None`` (False).
+        mode (str): ``"nearest"``, ``"bilinear"`` or ``"bicubic"``. Default: ``"nearest"``.
+        align_corners (bool, optional): bilinear and bicubic, as in PyTorch. Default: ``None``
+            (False).
 
     Returns:
         Tensor of shape ``(N, C, H_out, W_out)``.
