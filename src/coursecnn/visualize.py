@@ -31,8 +31,6 @@ def _model(model, fname):
 
 def _batch(x, fname, like):
     """``x`` as a float tensor ``(N, C, H, W)`` on ``like``'s device and dtype (a parameter)."""
-    import torch
-
     from .torch._tensors import as_tensor
 
     x = as_tensor(x, "x", 4, "(N, C, H, W)")
