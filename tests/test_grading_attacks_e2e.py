@@ -41,7 +41,8 @@ POINTS = {"convolution": {"ex1": 2, "ex2": 2, "ex3": 2}, "pooling": {"ex1": 2, "
 # The exercises that depend on exercise 1's function (convolution's build on correlate2d).
 NEEDS_EX1 = {"convolution": {"ex2", "ex3"}, "pooling": set()}
 
-pytestmark = pytest.mark.skipif(not sandbox.available(), reason=f"no sandbox: {sandbox.unavailable_reason()}")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not sandbox.available(), reason=f"no sandbox: {sandbox.unavailable_reason()}")]
 
 PATCH = '''
 import builtins, coursecnn, coursecnn.grading as _g, numpy as _np

@@ -172,8 +172,8 @@ def transposed_conv_output_size(n, kernel_size, stride=1, padding=0, output_padd
     dilation = _int(dilation, "dilation", 1)
     if output_padding >= max(stride, dilation):
         raise ValueError(
-            f"output_padding must be smaller than stride or dilation, got output_padding="
-            f"{output_padding} with stride={stride}, dilation={dilation}"
+            f"output_padding {output_padding} must be smaller than stride ({stride}) or dilation "
+            f"({dilation})"
         )
     size = (n - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
     if size < 1:
@@ -210,6 +210,8 @@ def conv_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
     c, k, g = _int(in_channels, "in_channels", 1), _int(out_channels, "out_channels", 1), _int(groups, "groups", 1)
     fh, fw = _pair(kernel_size, "kernel_size", 1)
     _groups_divide(c, k, g)
+    if not isinstance(bias, bool):  # bias="no" is truthy: it would count the biases silently
+        raise TypeError(f"bias must be True or False, got {bias!r}")
     return k * (c // g) * fh * fw + (k if bias else 0)
 
 
@@ -232,6 +234,8 @@ def fc_params(in_features, out_features, bias=True):
         37752832
     """
     i, o = _int(in_features, "in_features", 1), _int(out_features, "out_features", 1)
+    if not isinstance(bias, bool):  # bias="no" is truthy: it would count the biases silently
+        raise TypeError(f"bias must be True or False, got {bias!r}")
     return i * o + (o if bias else 0)
 
 
