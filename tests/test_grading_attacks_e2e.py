@@ -37,8 +37,7 @@ from test_nbgrader_e2e import cell_text, nbgrader, reference_answers, scores, su
 
 TIMEOUT = 15
 CHAPTERS = ("convolution", "pooling")
-POINTS = {"convolution": {"ex1": 2, "ex2": 2, "ex3": 2}, "pooling": {"ex1": 2, "ex2": 2, "ex3": 3}}
-# The exercises that depend on exercise 1's function (convolution's build on correlate2d).
+# The exercises that call exercise 1's function (convolution's 2 and 3 build on correlate2d).
 NEEDS_EX1 = {"convolution": {"ex2", "ex3"}, "pooling": set()}
 
 pytestmark = [pytest.mark.slow,
@@ -117,8 +116,14 @@ def wrong(source):
     return "\n".join(f"{h}\n    return np.zeros((2, 2))" for h in heads)
 
 
-def expected_scores(chapter):
-    pts = POINTS[chapter]
+def points(source):
+    """{"ex1": points, ...} from the assignment's test cells."""
+    return {ex(nbgrader_meta(c)["grade_id"]): float(nbgrader_meta(c)["points"])
+            for c in source["cells"] if nbgrader_meta(c).get("grade")}
+
+
+def expected_scores(source, chapter):
+    pts = points(source)
     total = sum(pts.values())
     after_loop = sum(p for e, p in pts.items() if e != "ex1" and e not in NEEDS_EX1[chapter])
     forbidden = {ex(g) for g in CALLERS[chapter]}
@@ -151,36 +156,37 @@ def course(tmp_path_factory):
         submit(course, chapter, "caller", dict(ref, **CALLERS[chapter]))
     rows = {chapter: {r["student"]: r for r in grade_assignment(course, chapter, jobs=2, echo=lambda s: None)}
             for chapter in CHAPTERS}
-    return course, sources, rows
+    expected = {chapter: expected_scores(sources[chapter], chapter) for chapter in CHAPTERS}
+    return course, sources, rows, expected
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_student_scores_as_expected(course, chapter):
-    course_dir, _, rows = course
+    course_dir, _, rows, expected = course
     got = {s: total for s, (total, _) in scores(course_dir, chapter).items()}
-    assert got == pytest.approx(expected_scores(chapter)), {s: (got.get(s), e) for s, e in expected_scores(chapter).items()}
+    assert got == pytest.approx(expected[chapter]), {s: (got.get(s), e) for s, e in expected[chapter].items()}
     assert all(r["status"] == "graded" for r in rows[chapter].values()), rows[chapter]
 
 
 def test_the_export_shows_the_same_scores(course):
-    course_dir, _, _ = course
+    course_dir, _, _, expected = course
     nbgrader(course_dir, "export", "--to", str(course_dir / "grades.csv"))
     with open(course_dir / "grades.csv", newline="") as fh:
         exported = {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(fh)}
     for chapter in CHAPTERS:
-        for student, score in expected_scores(chapter).items():
+        for student, score in expected[chapter].items():
             assert exported[(chapter, student)] == score, (chapter, student)
 
 
 def test_an_endless_loop_costs_one_timeout(course):
-    _, _, rows = course
+    _, _, rows, _ = course
     for chapter in CHAPTERS:
         # One cell's worth of time (the worker is stopped at 85% of it), not one per test cell.
         assert rows[chapter]["looper"]["seconds"] < rows[chapter]["reference"]["seconds"] + 1.5 * TIMEOUT
 
 
 def test_no_checksum_warnings_for_untouched_cells(course):
-    course_dir, _, _ = course
+    course_dir, _, _, _ = course
     done = nbgrader(course_dir, "autograde", "pooling", "--student", "reference", "--force")
     assert "checksum" not in (done.stdout + done.stderr).lower()
 
@@ -201,12 +207,12 @@ def hidden_lines(source_nb):
 
 
 def test_feedback_names_failures_without_hidden_source_and_is_small(course):
-    course_dir, sources, _ = course
+    course_dir, sources, _, expected = course
     for chapter in CHAPTERS:
         nbgrader(course_dir, "generate_feedback", chapter)
         secret = hidden_lines(sources[chapter])
         assert secret
-        for student in expected_scores(chapter):
+        for student in expected[chapter]:
             page = course_dir / "feedback" / student / chapter / f"{chapter}.html"
             html = page.read_text()
             assert page.stat().st_size <= 150_000, (page, page.stat().st_size)
@@ -221,7 +227,7 @@ def test_feedback_names_failures_without_hidden_source_and_is_small(course):
 
 
 def test_a_second_build_keeps_hand_edits_and_refuses_another_course_id(course):
-    course_dir, _, _ = course
+    course_dir, _, _, _ = course
     config = course_dir / "nbgrader_config.py"
     config.write_text(config.read_text() + "\nc.Exchange.root = '/srv/exchange'  # added by hand\n")
     nb_path = course_dir / "source" / "pooling" / "pooling.ipynb"

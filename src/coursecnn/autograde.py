@@ -43,6 +43,8 @@ PLAIN_EXERCISES = {
     "pooling-ex1-solution": "the pooled size, without coursecnn.ref",
     "pooling-ex2-solution": "max pooling, without coursecnn.ref",
     "pooling-ex3-solution": "the pooling backward pass, without coursecnn.ref",
+    "pooling-ex4-solution": "n-max pooling and its backward pass, with NumPy",
+    "pooling-ex5-solution": "the average-pooling backward pass, without coursecnn.ref",
     "architectures-ex1-solution": "a parameter count, without building the layer",
 }
 
