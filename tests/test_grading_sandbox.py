@@ -176,3 +176,24 @@ def test_unsandboxed_workers_still_keep_the_checks_apart(ns):
     run(ns, "ex2", "def h():\n    import torch\n", expected=["h"], plain=True, sandboxed=False)
     with pytest.raises(ImportError, match="may not be used in this exercise"):
         ns["h"]()
+
+
+def test_a_student_model_arrives_as_a_trainable_module_and_shares_the_seed(ns):
+    import torch
+
+    run(ns, "ex1", "import torch\nfrom torch import nn\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(3, 1)\n    def forward(self, x):\n        return 2.0 * self.fc(x)\n"
+        "def make():\n    return Net()\n", expected=["Net", "make"])
+    torch.manual_seed(0)
+    model = ns["make"]()
+    torch.manual_seed(0)
+    assert torch.equal(next(ns["make"]().parameters()), next(model.parameters()))  # same seed, same init
+    seen = []
+    model.register_forward_hook(lambda mod, inp, out: seen.append(out.shape))  # hooks work
+    x = torch.ones(4, 3)
+    before = model(x).detach().clone()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    (model(x) - 10).pow(2).mean().backward()
+    opt.step()
+    assert seen == [(4, 1), (4, 1)] and not torch.equal(model(x).detach(), before)  # it trains, here

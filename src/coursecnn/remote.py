@@ -51,6 +51,44 @@ class RemoteError(Exception):
 # ---- encoding: Python values <-> (JSON-able tree, blobs) ----------------------------------------
 
 
+_MODULE_CLASS = []
+
+
+def _as_module(scripted):
+    """A student's TorchScript model as a plain ``nn.Module`` with no submodules: its parameters
+    and buffers are the scripted model's own tensors, registered here, so an optimizer, ``.to()``,
+    ``train()``/``eval()`` and forward hooks (``train`` probes each leaf module with hooks, which
+    TorchScript modules refuse) all work as on the model the student built."""
+    if not _MODULE_CLASS:
+        import torch
+
+        class StudentModel(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                object.__setattr__(self, "_inner", inner)  # not a submodule: hidden from hooks
+                for name, tensor in list(inner.named_parameters()):
+                    # One Parameter object, used by the scripted forward and seen by optimizers.
+                    *path, leaf = name.split(".")
+                    owner = inner
+                    for part in path:
+                        owner = getattr(owner, part)
+                    param = torch.nn.Parameter(tensor.detach(), requires_grad=tensor.requires_grad)
+                    setattr(owner, leaf, param)
+                    self.register_parameter(name.replace(".", "__"), param)
+                for name, buf in inner.named_buffers():
+                    self.register_buffer(name.replace(".", "__"), buf)
+
+            def train(self, mode=True):
+                self._inner.train(mode)
+                return super().train(mode)
+
+            def forward(self, *args, **kwargs):
+                return self._inner(*args, **kwargs)
+
+        _MODULE_CLASS.append(StudentModel)
+    return _MODULE_CLASS[0](scripted)
+
+
 def _builtin_exception(name):
     exc = getattr(builtins, name, None)
     if isinstance(exc, type) and issubclass(exc, Exception) and exc not in (SystemExit, KeyboardInterrupt):
@@ -234,7 +272,7 @@ class Channel:
         if t == "script":
             import torch
 
-            return torch.jit.load(io.BytesIO(blobs[tree["b"]]), map_location="cpu")
+            return _as_module(torch.jit.load(io.BytesIO(blobs[tree["b"]]), map_location="cpu"))
         if t == "exc":
             return RemoteError(f"{tree.get('type')}: {tree.get('msg')}")
         if t == "ref":
@@ -294,6 +332,12 @@ class Channel:
 
     def request(self, header, args=(), kwargs=None):
         blobs = []
+        torch = sys.modules.get("torch")
+        if self.trusted and header.get("op") == "call" and torch is not None and hasattr(torch, "get_rng_state"):
+            # The student's code draws from torch's generator as if it ran here (a test seeds it
+            # and then builds the student's model): the state travels with the call and back.
+            blobs.append(torch.get_rng_state().numpy().tobytes())
+            header = dict(header, rng=len(blobs) - 1)
         header = dict(header, kind="request",
                       args=[self.encode(a, blobs) for a in args],
                       kwargs={str(k): self.encode(v, blobs) for k, v in (kwargs or {}).items()})
@@ -308,6 +352,8 @@ class Channel:
                 if self.trusted and self.echo:
                     sys.stdout.write(str(out)[:_MAX_OUTPUT])
             _copy_back(msg.get("mutated"), args, kwargs or {}, lambda t: self.decode(t, mblobs))
+            if self.trusted and isinstance(msg.get("rng"), int) and 0 <= msg["rng"] < len(mblobs):
+                _set_torch_rng(mblobs[msg["rng"]])
             if "exc" in msg:
                 raise self._exception(msg["exc"])
             return self.decode(msg.get("value"), mblobs)
@@ -330,6 +376,11 @@ class Channel:
             if isinstance(value, _Changed):
                 reply["mutated"] = {str(k): self.encode(v, rblobs) for k, v in value.changed.items()}
                 value = value.value
+            torch = sys.modules.get("torch")
+            if not self.trusted and msg.get("op") == "call" and "rng" in msg and torch is not None \
+                    and hasattr(torch, "get_rng_state"):
+                rblobs.append(torch.get_rng_state().numpy().tobytes())
+                reply["rng"] = len(rblobs) - 1
             reply["value"] = self.encode(value, rblobs)
         except BaseException as exc:  # noqa: BLE001 (student code may raise anything)
             if isinstance(exc, (GradingTimeout, WorkerGone)):
@@ -360,7 +411,17 @@ class Channel:
                     raise PermissionError("modules are not shared")
                 return value
             raise PermissionError(f"operation {op!r} is not allowed")
-        return _worker_handle(self, op, msg, args, kwargs, out)
+        return _worker_handle(self, op, msg, args, kwargs, out, blobs)
+
+
+def _set_torch_rng(data):
+    torch = sys.modules.get("torch")
+    if torch is None or not hasattr(torch, "set_rng_state"):
+        return
+    try:
+        torch.set_rng_state(torch.from_numpy(np.frombuffer(data, dtype=np.uint8).copy()))
+    except (RuntimeError, ValueError, TypeError):
+        pass  # not a generator state: keep ours
 
 
 class _Changed:
@@ -416,11 +477,16 @@ class _Capture(io.TextIOBase):
 
 
 def _run_source(source, label):
+    # Keep the text where inspect (and so torch.jit.script, for a model class the student wrote)
+    # can find it.
+    import linecache
+
+    linecache.cache[label] = (len(source), None, source.splitlines(True), label)
     code = compile(source, label, "exec")
     exec(code, _NS)  # noqa: S102 (this is the student's process: running their code is its job)
 
 
-def _worker_handle(channel, op, msg, args, kwargs, out):
+def _worker_handle(channel, op, msg, args, kwargs, out, blobs=()):
     old = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = _Capture(out)
     try:
@@ -439,6 +505,8 @@ def _worker_handle(channel, op, msg, args, kwargs, out):
         if obj is None:
             raise LookupError("no such object")
         if op == "call":
+            if isinstance(msg.get("rng"), int) and 0 <= msg["rng"] < len(blobs):
+                _set_torch_rng(blobs[msg["rng"]])
             before = {k: v.copy() for k, v in _arrays(args, kwargs).items()}
             try:
                 value = obj(*args, **kwargs)
