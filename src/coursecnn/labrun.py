@@ -1,0 +1,152 @@
+"""Run each student notebook once, the way a student would, and check what it tells them.
+
+One kernel per notebook runs the student notebook cell by cell (the setup check first). At each
+exercise it runs
+
+1. the student's cells as handed out (the stub), then the exercise's visible test cell: this must
+   fail, with the stub's message naming the exercise still to do;
+2. the reference solution (from the source notebook), then the test cell with its hidden tests:
+   this must pass;
+
+and carries on with the next cells. The same run records every value the chapter glues, which
+the edition writes into the notebook's text. So one execution per chapter checks that untouched
+stubs fail in exactly their exercise cells, that the reference solutions pass, that the chapter's
+other cells run, and gives the numbers for the prose.
+"""
+
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from . import editions
+
+__all__ = ["ChapterRun", "run_chapter", "run_chapters"]
+
+
+class ChapterRun:
+    """What one run found: ``glue`` (name -> text/plain), ``problems`` (sentences; empty when
+    all is well), ``stub_messages`` (exercise label -> what its untouched stub's test said) and
+    ``seconds``."""
+
+    def __init__(self, path):
+        self.path, self.glue, self.problems, self.stub_messages, self.seconds = str(path), {}, [], {}, 0.0
+
+    def to_dict(self):
+        return dict(self.__dict__)
+
+
+def _error_of(cell):
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename')}: {out.get('evalue')}"
+    return None
+
+
+def _stdout(cell):
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+
+def run_chapter(path, root=None, timeout=900, check=True):
+    """run_chapter(path, root=None, timeout=900, check=True) -> ChapterRun
+
+    Run the student version of the source notebook ``path`` in a fresh kernel, in the notebook's
+    own folder (see the module's docstring).
+
+    Args:
+        path (str or Path): a source notebook under ``book/``.
+        root (str or Path, optional): the project root. Default: found from ``path``.
+        timeout (int): seconds one cell may run. Default: 900.
+        check (bool): run each exercise's stub against its visible tests first. Default: ``True``
+            (``False`` only gathers the glued values, with the reference solutions).
+
+    Returns:
+        ChapterRun.
+    """
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    start = time.perf_counter()
+    path = Path(path).resolve()
+    root = Path(root).resolve() if root else editions.find_root(path.parent)
+    name = str(path.relative_to(root))
+    result = ChapterRun(name)
+    source = editions.read_notebook(path)
+    # The markdown needs the glued values this run produces, so run the code of the Lab
+    # notebook (setup cell, named stubs, coursecnn.lab.glue); its markdown plays no part.
+    student = editions.student_edition_notebook(source, name=name)
+    setup_cell = editions.setup_cell(source, name)
+    exercises = {ex["test"]: ex for ex in editions.exercise_list(source, name) if ex["test"] is not None}
+    solution_of = {ex["key"]: ex["solution"] for ex in exercises.values()}
+
+    plan = []  # (cell, what, exercise)
+    plan.append((setup_cell, "setup", None))
+    for i, cell in enumerate(student["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        cell = dict(cell)
+        cell["source"] = editions.source_text(cell).replace(editions.GLUE_IMPORT, editions.LAB_GLUE_IMPORT)
+        if i in exercises:
+            ex = exercises[i]
+            if check:
+                plan.append((cell, "stub-test", ex))
+            sol = solution_of.get(ex["key"])
+            if sol is not None:
+                plan.append((dict(source["cells"][sol], outputs=[]), "solution", ex))
+            plan.append((dict(source["cells"][i], outputs=[]), "full-test", ex))
+        elif i in solution_of.values():
+            if check:
+                plan.append((cell, "stub", None))
+        else:
+            plan.append((cell, "cell", None))
+    harvest = nbformat.v4.new_code_cell("import coursecnn.lab\nprint(coursecnn.lab.glued_json())")
+    plan.append((harvest, "harvest", None))
+    cells = [nbformat.from_dict({**c, "source": editions.source_text(c), "metadata": {}, "outputs": [], "execution_count": None,
+                                 "id": f"run-{k}"}) for k, (c, _, _) in enumerate(plan)]
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=source.get("metadata", {}))
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    with client.setup_kernel():
+        for k, (_, what, ex) in enumerate(plan):
+            cell = nb.cells[k]
+            client.execute_cell(cell, k)
+            err = _error_of(cell)
+            if what == "stub-test":
+                if err is None:
+                    result.problems.append(f"{name}: the untouched stub of {ex['label']} passes its tests")
+                elif "still to do" not in err or ex["label"] not in err:
+                    result.problems.append(f"{name}: the untouched stub of {ex['label']} fails with {err!r}, "
+                                           "which does not say that the exercise is still to do")
+                result.stub_messages[ex["label"]] = err
+            elif err is not None:
+                which = f"{ex['label']}, {what}" if ex else f"code cell {k} ({what})"
+                result.problems.append(f"{name}: {which} failed: {err}")
+                if what == "setup":
+                    break
+            if what == "harvest" and err is None:
+                result.glue = json.loads(_stdout(cell).strip().splitlines()[-1])
+    result.seconds = round(time.perf_counter() - start, 1)
+    return result
+
+
+def _run_one(args):
+    path, root, check = args
+    try:
+        return run_chapter(path, root=root, check=check).to_dict()
+    except Exception as exc:  # a kernel that died, a timeout: one problem, not a crash of the pool
+        return {"path": str(path), "glue": {}, "problems": [f"{path}: {type(exc).__name__}: {exc}"],
+                "stub_messages": {}, "seconds": 0.0}
+
+
+def run_chapters(paths, root, jobs=1, check=True):
+    """Run :func:`run_chapter` on each notebook, ``jobs`` at a time; a list of result dicts."""
+    args = [(str(p), str(root), check) for p in paths]
+    if jobs <= 1 or len(args) <= 1:
+        return [_run_one(a) for a in args]
+    # One BLAS/torch thread per kernel when several run side by side.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(_run_one, args))
