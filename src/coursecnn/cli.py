@@ -41,8 +41,25 @@ def _parser():
                         description="Copy book/ to OUT/book with src/, docs/ and the configuration linked beside it. "
                         "The student edition replaces every solution by a stub, removes the hidden tests and "
                         "tags the exercise cells skip-execution so the book still builds.")
-    ed.add_argument("kind", choices=["student", "instructor"], help="which edition")
-    ed.add_argument("--out", required=True, metavar="DIR", help="where to write it (replaced if it holds an earlier edition)")
+    ed.add_argument("kind", choices=["student", "instructor", "lab"],
+                    help="which edition: student or instructor (the HTML book's sources), or lab (the "
+                    "student notebooks for JupyterLab: chapters and explorers, plain Markdown, no solutions)")
+    ed.add_argument("--out", required=True, metavar="DIR",
+                    help="where to write it (an earlier edition there is replaced; files you added are kept)")
+    ed.add_argument("--force", action="store_true",
+                    help="replace files of an earlier edition that were edited since (each kept as NAME.edited)")
+    lab = ed.add_argument_group("lab edition")
+    lab.add_argument("--check", action="store_true",
+                     help="also check every chapter: each untouched stub fails its tests with a message naming "
+                     "the exercise, each reference solution passes (one kernel run per chapter)")
+    lab.add_argument("--jobs", type=int, default=1, metavar="N", help="chapters run side by side (default: 1)")
+    lab.add_argument("--glue-from", metavar="DIR",
+                     help="take the glued numbers from the notebooks the book build executed (e.g. "
+                     "_build/jupyter_execute) instead of running the chapters")
+    lab.add_argument("--if-missing", action="store_true", help="do nothing when OUT already holds a lab edition")
+    lab.add_argument("--publish", metavar="HTML",
+                     help="copy the lab notebooks over the built book's downloadable sources (HTML/_sources), "
+                     "so the book's download button gives the same files")
 
     co = sub.add_parser("course", help="build or check the nbgrader course",
                         description="nbgrader course directory from the chapters' exercises.")
@@ -79,7 +96,11 @@ def main(argv=None):
     try:
         root = find_root(args.root) if args.root else find_root()
         if args.command == "edition":
-            book = build_edition(args.kind, args.out, root=root)
+            if args.kind == "lab":
+                from .labedition import lab_command
+
+                return lab_command(args, root)
+            book = build_edition(args.kind, args.out, root=root, force=args.force)
             print(f"{args.kind} edition written: {book}")
             return 0
         from .course import build_course, chapter_notebooks, display_path, exercises, validate_notebook
@@ -110,7 +131,7 @@ def main(argv=None):
             return 0
         course_parser.print_help()
         return 2
-    except (ExerciseFormatError, ValueError, FileNotFoundError, FileExistsError) as exc:
+    except (ExerciseFormatError, ValueError, OSError) as exc:
         print(f"coursecnn: error: {exc}", file=sys.stderr)
         return 1
 
