@@ -695,6 +695,16 @@ class _Staging:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def check_rebuild(out, force=False):
+    """Before a long build: refuse now (as the build would) when ``out`` is a foreign folder or
+    holds edited files of an earlier edition."""
+    out = Path(out)
+    if out.exists():
+        staging = _Staging.__new__(_Staging)
+        staging.out, staging.force = out, force
+        staging.check_existing()
+
+
 def _build_into(out, fill, force=False):
     staging = _Staging(out, force=force)
     try:

@@ -75,6 +75,7 @@ def lab_command(args, root):
         print(f"lab edition already at {out} (delete it, or leave out --if-missing, to rebuild)")
     else:
         start = time.perf_counter()
+        editions.check_rebuild(out, force=args.force)
         if args.glue_from:
             if args.check:
                 raise ValueError("--check runs the chapters; it cannot be combined with --glue-from")

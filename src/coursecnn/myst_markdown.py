@@ -233,7 +233,7 @@ def to_markdown(text, glue=None, base=".", where="markdown", titles=None):
         >>> to_markdown("There are {glue:text}`n:,` digits.", glue={"n": "70000"})
         'There are 70,000 digits.'
     """
-    return _convert(text, _Context(dict(glue or {}), Path(base), where, dict(titles or {})))
+    return _convert(text, _Context(glue if glue is not None else {}, Path(base), where, dict(titles or {})))
 
 
 def raw_myst(text):
