@@ -345,3 +345,33 @@ def test_a_build_killed_between_the_renames_is_repaired(project):
     out.rename(out.parent / ".edition.old-999")  # as if killed after moving the old one aside
     build_edition("student", out, root=project)
     assert (out / MARKER).exists() and not list(out.parent.glob(".edition.*"))
+
+
+@pytest.mark.slow
+def test_validate_names_missing_failing_and_passing_exercises(project, capsys):
+    from coursecnn.labrun import check_student_notebook
+
+    out = project / "_build" / "lab"
+    build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    nb = json.loads((out / "chapters" / "alpha.ipynb").read_text())
+    nb["cells"] = [c for c in nb["cells"] if not text(c).startswith(("# Setup check", "from coursecnn.lab"))]
+    assert editions.nbgrader_meta(nb["cells"][2])["grade_id"] == "alpha-ex1-solution"
+    stub = out / "stub.ipynb"
+    stub.write_text(json.dumps(nb))
+    nb["cells"][2]["source"] = "def triple(x):\n    return x + x"
+    wrong = out / "wrong.ipynb"
+    wrong.write_text(json.dumps(nb))
+    nb["cells"][2]["source"] = "def triple(x):\n    return 3 * x"
+    right = out / "right.ipynb"
+    right.write_text(json.dumps(nb))
+    del nb["cells"][3]  # an older edition, or a deleted cell
+    old = out / "old.ipynb"
+    old.write_text(json.dumps(nb))
+    (out / "junk.ipynb").write_text("not json")
+    results = {p.stem: check_student_notebook(p, root=project) for p in (stub, wrong, right, old, out / "junk.ipynb")}
+    assert results["stub"] == [("alpha exercise 1 (triple it): FAILED: NotImplementedError: alpha exercise 1 "
+                                "(triple it) is still to do: write triple in place of this line", False)]
+    assert results["wrong"] == [("alpha exercise 1 (triple it): FAILED: AssertionError: ", False)]
+    assert results["right"] == [("alpha exercise 1 (triple it): passed", True)]
+    assert results["old"][0][0].startswith("alpha exercise 1 (triple it): MISSING: its test cell cannot be found")
+    assert "cannot read it as a notebook" in results["junk"][0][0]

@@ -4,6 +4,7 @@
     coursecnn edition instructor --out _build/instructor the book with them
     coursecnn course build course/                      an nbgrader course directory
     coursecnn course check                              validate the exercises only
+    coursecnn validate _build/lab/chapters/pooling.ipynb run a student notebook, report each exercise
 """
 
 import argparse
@@ -61,6 +62,13 @@ def _parser():
                      help="copy the lab notebooks over the built book's downloadable sources (HTML/_sources), "
                      "so the book's download button gives the same files")
 
+    va = sub.add_parser("validate", help="run a student notebook and report each exercise by name",
+                        description="Run each notebook in a fresh kernel and report, for every exercise of its "
+                        "chapter, passed, failed (with the check's message) or missing (a deleted cell, or a "
+                        "notebook from an older edition). The notebooks are not modified.")
+    va.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="student notebooks (.ipynb)")
+    va.add_argument("--timeout", type=int, default=300, metavar="SECONDS", help="seconds one cell may run (default: 300)")
+
     co = sub.add_parser("course", help="build or check the nbgrader course",
                         description="nbgrader course directory from the chapters' exercises.")
     co_sub = co.add_subparsers(dest="action", metavar="ACTION")
@@ -103,6 +111,16 @@ def main(argv=None):
             book = build_edition(args.kind, args.out, root=root, force=args.force)
             print(f"{args.kind} edition written: {book}")
             return 0
+        if args.command == "validate":
+            from .labrun import check_student_notebook
+
+            ok = True
+            for nb_path in args.notebooks:
+                print(f"{nb_path}:")
+                for line, passed in check_student_notebook(nb_path, root=root, timeout=args.timeout):
+                    print(f"  {line}")
+                    ok = ok and passed
+            return 0 if ok else 1
         from .course import build_course, chapter_notebooks, display_path, exercises, validate_notebook
         from .editions import read_notebook
 

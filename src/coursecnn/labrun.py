@@ -150,3 +150,69 @@ def run_chapters(paths, root, jobs=1, check=True):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(_run_one, args))
+
+
+def check_student_notebook(path, root=None, timeout=300):
+    """check_student_notebook(path, root=None, timeout=300) -> list of (str, bool)
+
+    Validate a student's notebook the way a student means it: run it top to bottom in a fresh
+    kernel (in its own folder) and report, for every exercise of its chapter, whether its tests
+    pass, fail (with the check's message) or are missing from the notebook (a deleted cell, or a
+    notebook from an older edition), by name. Never modifies the file.
+
+    Args:
+        path (str or Path): the student's ``.ipynb``.
+        root (str or Path, optional): the project (for the chapter's list of exercises).
+            Default: found from the notebook's folder, then from the current one.
+        timeout (int): seconds one cell may run. Default: 300.
+
+    Returns:
+        list of ``(line, ok)``: one line per exercise (and one per problem found), ``ok`` when it
+        passed.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # not JSON, not a notebook
+        return [(f"{path}: cannot read it as a notebook ({type(exc).__name__}: {exc})", False)]
+    try:
+        root = Path(root) if root else editions.find_root(path.resolve().parent)
+    except FileNotFoundError:
+        root = editions.find_root()
+    ids = {str(editions.nbgrader_meta(c).get("grade_id", "")): k for k, c in enumerate(nb.cells)}
+    chapter = next((i.rsplit("-ex", 1)[0] for i in ids if "-ex" in i), path.stem)
+    source_path = root / "book" / "chapters" / f"{chapter}.ipynb"
+    if not source_path.exists():
+        return [(f"{path}: no chapter {chapter!r} in {root / 'book' / 'chapters'}; is this a coursecnn chapter?", False)]
+    source = editions.read_notebook(source_path)
+    expected = editions.exercise_list(source, chapter)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.resolve().parent)}})
+    report = []
+    try:
+        client.execute()
+    except Exception as exc:  # a dead kernel, a timeout
+        report.append((f"{path}: the run stopped: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+                       False))
+    for ex in expected:
+        name = f"{ex['label']} ({ex['title']})" if ex["title"] else ex["label"]
+        test_id = editions.nbgrader_meta(source["cells"][ex["test"]]).get("grade_id") if ex["test"] is not None else None
+        sol_id = editions.nbgrader_meta(source["cells"][ex["solution"]]).get("grade_id") if ex["solution"] is not None else None
+        missing = [what for what, gid in (("answer", sol_id), ("test", test_id)) if gid and gid not in ids]
+        if missing:
+            report.append((f"{name}: MISSING: its {' and '.join(missing)} cell{'s' if len(missing) > 1 else ''} "
+                           "cannot be found in this notebook (deleted, or saved from an older edition): copy "
+                           f"{'them' if len(missing) > 1 else 'it'} from a fresh lab edition", False))
+            continue
+        cell = nb.cells[ids[test_id]]
+        err = next((o for o in cell.get("outputs", []) if o.get("output_type") == "error"), None)
+        if cell.get("execution_count") is None and err is None:
+            report.append((f"{name}: NOT RUN (the run stopped before its tests)", False))
+        elif err is not None:
+            report.append((f"{name}: FAILED: {err.get('ename')}: {err.get('evalue')}", False))
+        else:
+            report.append((f"{name}: passed", True))
+    return report
