@@ -45,7 +45,7 @@ test: unit notebooks book browser
 lab: install
 	$(PY) -m coursecnn edition lab --out $(LAB) --if-missing --jobs 2
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB) --LabApp.default_url=/lab/tree/chapters/perceptron.ipynb \
-	  --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False, 'nbgrader.server_extensions.course_list': False, 'nbgrader.server_extensions.assignment_list': False}"
+	  $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False, 'nbgrader.server_extensions.course_list': False, 'nbgrader.server_extensions.assignment_list': False}"
 
 # Speed targets live here, not in tests; results go to benchmarks/results/.
 bench: install

@@ -486,7 +486,9 @@ def setup_cell(nb, name="notebook"):
     for ex in exercise_list(nb, name):
         for fn in ex["functions"]:
             rules[fn] = (ex["label"], ex["rule"] or "see the exercise's text above its cell")
-    return {"cell_type": "code", "id": SETUP_CELL_ID, "metadata": {"tags": ["coursecnn-setup"]},
+    # Folded in Lab (source_hidden): a student sees one line, and its message if something is missing.
+    return {"cell_type": "code", "id": SETUP_CELL_ID,
+            "metadata": {"tags": ["coursecnn-setup"], "jupyter": {"source_hidden": True}},
             "execution_count": None, "outputs": [], "source": setup_cell_source(rules)}
 
 
@@ -654,7 +656,7 @@ class _Staging:
                                   "replaced: move them elsewhere, or rebuild with --force (keeps each as NAME.edited)")
         self.edited = edited
 
-    def commit(self):
+    def commit(self, extra=None):
         out, tmp = self.out, self.tmp
         made = set(_files(tmp))
         record = {rel: _hash(tmp / rel) for rel in sorted(made)}
@@ -682,7 +684,7 @@ class _Staging:
                 self.kept.append(target.relative_to(tmp).as_posix())
         (tmp / MARKER).write_text(json.dumps(
             {"made_by": "coursecnn edition", "note": "files listed here are replaced on the next build; "
-             "other files are kept", "files": record}, indent=1) + "\n", encoding="utf-8")
+             "other files are kept", "files": record, **(extra or {})}, indent=1) + "\n", encoding="utf-8")
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             out.rename(old)
@@ -705,12 +707,12 @@ def check_rebuild(out, force=False):
         staging.check_existing()
 
 
-def _build_into(out, fill, force=False):
+def _build_into(out, fill, force=False, extra=None):
     staging = _Staging(out, force=force)
     try:
         staging.check_existing()
         fill(staging.tmp)
-        staging.commit()
+        staging.commit(extra)
     except BaseException:
         staging.abort()
         raise
@@ -846,4 +848,6 @@ def build_lab(out, root=None, glue=None, force=False):
         for rel, nb in made.items():
             write_notebook(nb, tmp / rel)
 
-    return _build_into(out, fill, force=force)
+    # The glued values go into the marker too: a later rebuild can reuse them (--glue-from OUT).
+    used = {str(rel): glue.get(str(path), glue.get(path.stem, {})) for path, rel in lab_sources(root).items()}
+    return _build_into(out, fill, force=force, extra={"glue": used})

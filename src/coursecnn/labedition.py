@@ -8,6 +8,7 @@ chapter (:mod:`coursecnn.labrun`, which can check the exercises in the same run)
 build, from the notebooks the book executed (``--glue-from _build/jupyter_execute``), at no cost.
 """
 
+import json
 import shutil
 import sys
 import time
@@ -23,9 +24,15 @@ def glue_from_executed(folder, root):
 
     The glued values of executed notebooks: for each source notebook under ``root/book`` with a
     copy at the same relative path under ``folder`` (as jupyter-book writes them to
-    ``_build/jupyter_execute``), ``{str(source path): {name: text/plain}}``.
+    ``_build/jupyter_execute``), ``{str(source path): {name: text/plain}}``. ``folder`` may also
+    be an earlier lab edition (its marker records the values it used).
     """
     folder, root = Path(folder), Path(root)
+    try:  # an earlier lab edition: its marker keeps the values it used
+        saved = json.loads((folder / editions.MARKER).read_text(encoding="utf-8"))["glue"]
+        return {str(src): saved.get(str(rel), {}) for src, rel in editions.lab_sources(root).items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     if not folder.is_dir():
         raise FileNotFoundError(f"--glue-from {folder}: no such folder (build the book first, or leave "
                                 "--glue-from out to run the chapters)")

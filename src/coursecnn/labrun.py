@@ -31,15 +31,22 @@ class ChapterRun:
 
     def __init__(self, path):
         self.path, self.glue, self.problems, self.stub_messages, self.seconds = str(path), {}, [], {}, 0.0
+        self.wrong_messages = {}
 
     def to_dict(self):
         return dict(self.__dict__)
 
 
 def _error_of(cell):
+    import re
+
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
-            return f"{out.get('ename')}: {out.get('evalue')}"
+            text = f"{out.get('ename')}: {out.get('evalue')}"
+            # The note coursecnn.lab adds (the exercise's rule), plain text without colours.
+            tb = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(out.get("traceback", [])))
+            notes = [ln.strip() for ln in tb.splitlines() if "check the exercise's rule" in ln]
+            return text + (f" [{notes[-1]}]" if notes else "")
     return None
 
 
@@ -48,7 +55,7 @@ def _stdout(cell):
                    if o.get("output_type") == "stream" and o.get("name") == "stdout")
 
 
-def run_chapter(path, root=None, timeout=900, check=True):
+def run_chapter(path, root=None, timeout=900, check=True, wrong=None):
     """run_chapter(path, root=None, timeout=900, check=True) -> ChapterRun
 
     Run the student version of the source notebook ``path`` in a fresh kernel, in the notebook's
@@ -60,6 +67,9 @@ def run_chapter(path, root=None, timeout=900, check=True):
         timeout (int): seconds one cell may run. Default: 900.
         check (bool): run each exercise's stub against its visible tests first. Default: ``True``
             (``False`` only gathers the glued values, with the reference solutions).
+        wrong (dict, optional): exercise key (e.g. ``"pooling-ex2"``) -> list of ``(name, code)``
+            answers to run against the visible tests after the stub; what each test said goes to
+            ``ChapterRun.wrong_messages[label]`` (for the tables in the docs; ``None`` for a pass).
 
     Returns:
         ChapterRun.
@@ -93,6 +103,9 @@ def run_chapter(path, root=None, timeout=900, check=True):
             ex = exercises[i]
             if check:
                 plan.append((cell, "stub-test", ex))
+            for desc, code in (wrong or {}).get(ex["key"], []):
+                plan.append(({"cell_type": "code", "source": code}, "wrong-answer", ex))
+                plan.append((dict(cell), f"wrong-test:{desc}", ex))
             sol = solution_of.get(ex["key"])
             if sol is not None:
                 plan.append((dict(source["cells"][sol], outputs=[]), "solution", ex))
@@ -121,7 +134,9 @@ def run_chapter(path, root=None, timeout=900, check=True):
                     result.problems.append(f"{name}: the untouched stub of {ex['label']} fails with {err!r}, "
                                            "which does not say that the exercise is still to do")
                 result.stub_messages[ex["label"]] = err
-            elif err is not None:
+            elif what.startswith("wrong-test:"):
+                result.wrong_messages.setdefault(ex["label"], []).append((what.split(":", 1)[1], err))
+            elif err is not None and what != "wrong-answer":
                 which = f"{ex['label']}, {what}" if ex else f"code cell {k} ({what})"
                 result.problems.append(f"{name}: {which} failed: {err}")
                 if what == "setup":
