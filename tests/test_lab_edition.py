@@ -62,7 +62,8 @@ def test_literalinclude_becomes_the_code(tmp_path):
 def test_dropdown_folds_and_roles_become_text():
     md = to_markdown(":::{dropdown} Answers\n1. It is {glue:text}`n:,` and $x$.\n:::",
                      glue={"n": "70000"})
-    assert md == "<details>\n<summary>Answers</summary>\n\n1. It is 70,000 and $x$.\n\n</details>"
+    assert md == ("<details>\n<summary>Answers (click to show or hide)</summary>\n\n"
+                  "1. It is 70,000 and $x$.\n\n</details>")
     assert to_markdown("See {doc}`the next chapter <backpropagation>`.") == "See [the next chapter](backpropagation.ipynb)."
     assert to_markdown("{doc}`../explorers`", titles={"explorers": "Interactive explorers"}) == \
         "[Interactive explorers](../explorers.ipynb)"
@@ -125,7 +126,7 @@ def test_included_code_and_folded_answers_are_in_the_markdown(lab_notebooks):
     src, nb = lab_notebooks["pooling"]
     markdown = "\n".join(text(c) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "```python\ndef max_pool2d_naive(" in markdown
-    assert "<details>\n<summary>Answer</summary>" in markdown
+    assert "<details>\n<summary>Answer (click to show or hide)</summary>" in markdown
     assert "1234.5" in markdown  # a glued number
 
 

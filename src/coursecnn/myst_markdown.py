@@ -125,7 +125,8 @@ def _directive(name, arg, body, ctx):
     content = _convert(content, ctx)
     if name == "dropdown":
         summary = _roles(arg, ctx) or "Show"
-        return f"<details>\n<summary>{summary}</summary>\n\n{content}\n\n</details>"
+        # Some renderers (jupyterlab-myst) draw no disclosure triangle: say that it opens.
+        return f"<details>\n<summary>{summary} (click to show or hide)</summary>\n\n{content}\n\n</details>"
     if name in ("math",):
         return f"$$\n{content}\n$$"
     if name in ("figure", "image"):
