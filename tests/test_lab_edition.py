@@ -376,3 +376,14 @@ def test_validate_names_missing_failing_and_passing_exercises(project, capsys):
     assert results["right"] == [("alpha exercise 1 (triple it): passed", True)]
     assert results["old"][0][0].startswith("alpha exercise 1 (triple it): MISSING: its test cell cannot be found")
     assert "cannot read it as a notebook" in results["junk"][0][0]
+
+
+def test_make_lab_says_when_its_edition_is_out_of_date(project, capsys):
+    out = project / "_build" / "lab"
+    build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    args = ["--root", str(project), "edition", "lab", "--out", str(out), "--if-missing"]
+    assert main(args) == 0
+    assert "changed since" not in capsys.readouterr().err
+    (project / "src" / "pkg" / "mod.py").write_text("def double(x):\n    return x + x\n")
+    assert main(args) == 0
+    assert "the chapters or the package changed since" in capsys.readouterr().err

@@ -850,4 +850,16 @@ def build_lab(out, root=None, glue=None, force=False):
 
     # The glued values go into the marker too: a later rebuild can reuse them (--glue-from OUT).
     used = {str(rel): glue.get(str(path), glue.get(path.stem, {})) for path, rel in lab_sources(root).items()}
-    return _build_into(out, fill, force=force, extra={"glue": used})
+    return _build_into(out, fill, force=force, extra={"glue": used, "sources": lab_sources_digest(root)})
+
+
+def lab_sources_digest(root):
+    """One hash of everything a lab edition is made from (the notebooks and the package's source),
+    to tell whether an existing edition is out of date."""
+    import hashlib
+
+    h = hashlib.sha256()
+    root = Path(root)
+    for path in sorted(list(lab_sources(root)) + sorted((root / "src").rglob("*.py"))):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()

@@ -79,7 +79,15 @@ def lab_command(args, root):
 
     out = editions.check_out_path(args.out, root)
     if args.if_missing and (out / editions.MARKER).exists():
-        print(f"lab edition already at {out} (delete it, or leave out --if-missing, to rebuild)")
+        print(f"lab edition already at {out}")
+        try:
+            built_from = json.loads((out / editions.MARKER).read_text(encoding="utf-8")).get("sources")
+        except (OSError, ValueError):
+            built_from = None
+        if built_from != editions.lab_sources_digest(root):
+            print(f"note: the chapters or the package changed since {out} was built; to update it run "
+                  f"`coursecnn edition lab --out {out}` (or `make notebooks`): it keeps your own files and "
+                  "names any chapter you changed (--force keeps yours as NAME.edited)", file=sys.stderr)
     else:
         start = time.perf_counter()
         editions.check_rebuild(out, force=args.force)

@@ -264,3 +264,18 @@ def test_chapter_reads_as_in_the_book_and_checks_tell_the_truth(page, lab):
     assert len(errors) == 1 and "pooling exercise 1 (the pooled size) is still to do" in errors[0], errors
     test_cell.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "lab-stub-message.png"))
+
+
+def test_book_downloads_are_the_lab_notebooks():
+    """The HTML book's download button serves _sources/<page>.ipynb: it must be the notebook that
+    `make lab` opens, byte for byte (`make book` copies them there)."""
+    html = ROOT / "_build" / "html"
+    if not (html / "index.html").exists():
+        pytest.fail("no built book at _build/html: run `make book` first")
+    pages = sorted((html / "_sources").rglob("*.ipynb"))
+    assert pages, "the book has no downloadable notebooks"
+    for page in pages:
+        rel = page.relative_to(html / "_sources")
+        assert (LAB / rel).exists(), f"{rel}: in the book, not in the lab edition"
+        assert page.read_bytes() == (LAB / rel).read_bytes(), f"{rel}: the download differs from _build/lab/{rel}"
+        assert "skip-execution" not in page.read_text()
