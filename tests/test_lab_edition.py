@@ -387,3 +387,18 @@ def test_make_lab_says_when_its_edition_is_out_of_date(project, capsys):
     (project / "src" / "pkg" / "mod.py").write_text("def double(x):\n    return x + x\n")
     assert main(args) == 0
     assert "the chapters or the package changed since" in capsys.readouterr().err
+
+
+def test_glue_from_the_books_executed_notebooks(project):
+    from coursecnn.labedition import glue_from_executed
+
+    executed = project / "_build" / "jupyter_execute" / "chapters"
+    executed.mkdir(parents=True)
+    (executed / "alpha.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (executed / "alpha.glue.json").write_text(json.dumps({"n": {"output_type": "display_data", "data": {
+        "text/plain": "12345"}, "metadata": {"scrapbook": {"name": "n", "mime_prefix": ""}}}}))
+    glue = glue_from_executed(project / "_build" / "jupyter_execute", project)
+    assert glue == {str(project.resolve() / "book" / "chapters" / "alpha.ipynb"): {"n": "12345"}} or \
+        list(glue.values()) == [{"n": "12345"}]
+    build_lab(project / "_build" / "lab", root=project, glue=glue)
+    assert "12,345" in (project / "_build" / "lab" / "chapters" / "alpha.ipynb").read_text()

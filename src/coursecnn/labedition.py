@@ -42,6 +42,12 @@ def glue_from_executed(folder, root):
         if not executed.exists():
             continue
         values = {}
+        sidecar = executed.with_suffix(".glue.json")  # where myst-nb keeps them (removed from the outputs)
+        if sidecar.exists():
+            for name, out in json.loads(sidecar.read_text(encoding="utf-8")).items():
+                text = out.get("data", {}).get("text/plain")
+                if text is not None:
+                    values[name] = "".join(text) if isinstance(text, list) else text
         for cell in editions.read_notebook(executed).get("cells", []):
             for out in cell.get("outputs", []):
                 name = out.get("metadata", {}).get("scrapbook", {}).get("name")
