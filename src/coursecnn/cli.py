@@ -2,6 +2,7 @@
 
     coursecnn edition student --out _build/edition      the book without solutions
     coursecnn edition instructor --out _build/instructor the book with them
+    coursecnn edition lab --out _build/lab --check      the student notebooks for JupyterLab, checked
     coursecnn course build course/                      an nbgrader course directory
     coursecnn course check                              validate the exercises only
     coursecnn validate _build/lab/chapters/pooling.ipynb run a student notebook, report each exercise
@@ -17,6 +18,8 @@ _EPILOG = """\
 examples:
   coursecnn edition student --out _build/edition
       jupyter-book build _build/edition/book ...   (what `make book` does)
+  coursecnn edition lab --out _build/lab --check --jobs 2   (what `make notebooks` does)
+  coursecnn validate _build/lab/chapters/pooling.ipynb
   coursecnn course build course --timeout 120
       cd course && nbgrader generate_assignment pooling && nbgrader autograde pooling
   coursecnn course check --chapters pooling convolution
