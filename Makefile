@@ -4,9 +4,9 @@ PY     := $(VENV)/bin/python
 BUILD  := _build
 # The student notebooks for JupyterLab (every chapter and the explorers under one root).
 LAB    := $(BUILD)/lab
-JB     := $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
+JB     := COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
 
-.PHONY: install book book-instructor test unit notebooks browser lab bench clean
+.PHONY: install book book-instructor test unit slow notebooks browser lab bench clean
 
 install:
 	@bash tools/install.sh
@@ -15,7 +15,7 @@ install:
 # by a stub and the hidden tests removed (`coursecnn edition student`). Fails on any warning or failing cell.
 book: install
 	$(PY) -m coursecnn edition student --out $(BUILD)/edition
-	$(VENV)/bin/jupyter-book build $(BUILD)/edition/book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) --all -W -n --keep-going
+	COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build $(BUILD)/edition/book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) --all -W -n --keep-going
 	@# Downloads from the book are the notebooks `make lab` opens (numbers from the book's own run).
 	$(PY) -m coursecnn edition lab --out $(LAB) --if-missing --glue-from $(BUILD)/jupyter_execute --publish $(BUILD)/html
 	@echo "The book is at: file://$(CURDIR)/$(BUILD)/html/index.html"
@@ -25,8 +25,12 @@ book-instructor: install
 	$(JB) --all -W -n --keep-going
 	@echo "The instructor edition is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
+# Tests marked slow (the real-chapter nbgrader round trip) run once, in `slow`, not here.
 unit: install
-	$(PY) -m pytest -q -m "not gpu" --ignore=tests/browser tests
+	$(PY) -m pytest -q -m "not gpu and not slow" --ignore=tests/browser tests
+
+slow: install
+	$(PY) -m pytest -q -m "slow and not gpu" --ignore=tests/browser tests
 
 # One kernel run per notebook: every untouched stub must fail its tests with a message naming the
 # exercise, every reference solution pass, every other cell run; writes the lab edition.
@@ -37,7 +41,7 @@ browser: install
 	@bash tools/ensure_chromium.sh
 	$(PY) -m pytest -q tests/browser
 
-test: unit notebooks book browser
+test: unit slow notebooks book browser
 	@echo "make test: every check passed"
 
 # JupyterLab on the student notebooks (built first if missing: one run of each chapter, no book
