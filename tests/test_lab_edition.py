@@ -115,8 +115,11 @@ def test_student_notebooks_hold_no_secrets_no_myst_no_skip_tags(lab_notebooks):
         # the solution text itself: every line of a solution region longer than 20 characters
         solution = {ln.strip() for c in src["cells"] for ln in re.findall(
             r"BEGIN SOLUTION\n(.*?)### END SOLUTION", text(c), re.S) for ln in ln.split("\n") if len(ln.strip()) > 20}
-        public = {ln.strip() for c in src["cells"] if not editions.nbgrader_meta(c) for ln in text(c).split("\n")}
-        public |= LIBRARY_LINES  # code the chapter includes from the package is no secret
+        # Public: what the source shows outside solution and hidden-test regions (a visible test
+        # may restate a given formula), and the package's code the chapter includes.
+        outside = [re.sub(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n.*?### END (SOLUTION|HIDDEN TESTS)", "", text(c), flags=re.S)
+                   for c in src["cells"]]
+        public = {ln.strip() for t in outside for ln in t.split("\n")} | LIBRARY_LINES
         student = {ln.strip() for c in nb["cells"] for ln in text(c).split("\n")}
         assert not (solution - public) & student, stem
 
