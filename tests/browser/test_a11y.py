@@ -1,0 +1,277 @@
+"""What a reader meets on a laptop (1280 px) and on a phone (390 px): an accessibility audit with
+axe-core (vendored, run offline), nothing clipped or pushed off the column, phone navigation that
+opens, and figures with real alternative text.
+
+One Chromium context per width opens every page once; the checks read from that one visit.
+The counts per page and impact are written to ``_build/a11y/axe.json`` (and ``axe.md``), so a
+build can be compared with an earlier one.
+"""
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import HTML, ROOT, SHOTS, PageProbe
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+REPORT = ROOT / "_build" / "a11y"
+WIDTHS = {"laptop": (1280, 900), "phone": (390, 844)}
+FAIL_IMPACTS = ("critical", "serious")
+# The WCAG 2.1 A and AA rules.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Rules we cannot fix from our side, each with the upstream issue. Only these ids are skipped.
+THEME_RULES = {}
+
+PAGES = sorted(
+    str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
+    if "_static" not in p.parts and "_sources" not in p.parts and "vendor" not in p.parts
+) if HTML.exists() else []
+CONTENT_PAGES = [p for p in PAGES if p not in ("genindex.html", "search.html")]
+
+# Inside the article, an element whose right edge passes the column's (more than a pixel) is cut
+# off or pushes the page sideways, unless a box between them scrolls sideways. An element that
+# hides overflow (overflow-x hidden or clip) while its content is wider than it is clipped.
+LAYOUT_PROBE = r"""() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main');
+  if (!article) return {error: 'no article'};
+  const right = article.getBoundingClientRect().right;
+  const label = (el) => {
+    let s = el.tagName.toLowerCase();
+    if (el.id) s += '#' + el.id;
+    const cls = (el.getAttribute('class') || '').trim().split(/\s+/).filter(Boolean).slice(0, 3);
+    if (cls.length) s += '.' + cls.join('.');
+    const sec = el.closest('section[id]');
+    if (sec) s += ' in section#' + sec.id;
+    const text = (el.innerText || el.getAttribute('alt') || '').trim().replace(/\s+/g, ' ');
+    if (text) s += ' "' + text.slice(0, 50) + '"';
+    return s;
+  };
+  const scrolls = (el) => {
+    for (let a = el.parentElement; a && a !== article.parentElement; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === 'auto' || ox === 'scroll') return a;
+    }
+    return null;
+  };
+  const out = {overflow: [], clipped: [], codeScroll: 0, codeBlocks: 0};
+  const wide = 'table, pre, img, svg, canvas, figure, mjx-container[display="true"], .ccnn-explorer, .cell_output > .output';
+  for (const el of article.querySelectorAll(wide)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || el.closest('details:not([open])')) continue;
+    const box = scrolls(el);
+    if (box) {
+      if (box.getBoundingClientRect().right > right + 1) out.overflow.push(label(box));
+    } else if (r.right > right + 1) {
+      out.overflow.push(label(el) + ' (' + Math.round(r.right - right) + ' px past the column)');
+    }
+  }
+  for (const el of article.querySelectorAll('*')) {
+    const st = getComputedStyle(el);
+    if ((st.overflowX === 'hidden' || st.overflowX === 'clip') && el.scrollWidth > el.clientWidth + 2
+        && el.clientWidth > 0 && !el.closest('mjx-assistive-mml')) {
+      out.clipped.push(label(el) + ' (' + (el.scrollWidth - el.clientWidth) + ' px hidden)');
+    }
+  }
+  for (const pre of article.querySelectorAll('div.cell_input pre, div.highlight pre')) {
+    if (pre.closest('details:not([open])')) continue;
+    out.codeBlocks += 1;
+    if (pre.scrollWidth > pre.clientWidth + 1) out.codeScroll += 1;
+  }
+  return out;
+}"""
+
+RUN_AXE = """async ([tags, off]) => {
+  const rules = {};
+  for (const id of off) rules[id] = {enabled: false};
+  const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, rules, resultTypes: ['violations']});
+  return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => n.target.join(' ') + (n.failureSummary ? ' -- ' + n.failureSummary.split('\\n').slice(1, 2).join('') : ''))}));
+}"""
+
+
+class Visit:
+    """Every page opened once per width; results kept for the tests below."""
+
+    def __init__(self, browser, site, width):
+        self.probe = PageProbe(browser, site)
+        self.probe.context.close()
+        w, h = WIDTHS[width]
+        self.probe.context = browser.new_context(viewport={"width": w, "height": h})
+        self.probe.context.route("**/*", self.probe._route)
+        self.probe.page = self.probe.context.new_page()
+        self.page = self.probe.page
+        self.width = width
+        self.results = {}
+
+    def result(self, path):
+        if path not in self.results:
+            page = self.page
+            page.goto(f"{self.probe.base}/{path}", wait_until="load", timeout=120_000)
+            page.wait_for_load_state("networkidle", timeout=120_000)
+            page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+            if page.locator(".ccnn-explorer").count():
+                page.wait_for_selector(".ccnn-explorer[data-ready]", timeout=20_000)
+            page.add_script_tag(path=str(AXE))
+            violations = page.evaluate(RUN_AXE, [AXE_TAGS, sorted(THEME_RULES)])
+            layout = page.evaluate(LAYOUT_PROBE)
+            self.results[path] = {"violations": violations, "layout": layout}
+        return self.results[path]
+
+
+@pytest.fixture(scope="module")
+def visits(browser, site):
+    v = {name: Visit(browser, site, name) for name in WIDTHS}
+    yield v
+    _write_report(v)
+    for visit in v.values():
+        visit.probe.context.close()
+
+
+def _write_report(visits):
+    REPORT.mkdir(parents=True, exist_ok=True)
+    table = {}
+    for width, visit in visits.items():
+        for path, res in visit.results.items():
+            counts = {}
+            for v in res["violations"]:
+                counts[v["impact"]] = counts.get(v["impact"], 0) + len(v["nodes"])
+            table.setdefault(path, {})[width] = {"counts": counts, "violations": res["violations"],
+                                                 "code_blocks": res["layout"].get("codeBlocks"),
+                                                 "code_blocks_scrolling": res["layout"].get("codeScroll")}
+    (REPORT / "axe.json").write_text(json.dumps(table, indent=1))
+    lines = ["| page | width | critical | serious | moderate | minor | code blocks scrolling |", "|---|---|---|---|---|---|---|"]
+    for path in sorted(table):
+        for width, row in table[path].items():
+            c = row["counts"]
+            lines.append(f"| {path} | {width} | {c.get('critical', 0)} | {c.get('serious', 0)} | "
+                         f"{c.get('moderate', 0)} | {c.get('minor', 0)} | {row['code_blocks_scrolling']}/{row['code_blocks']} |")
+    (REPORT / "axe.md").write_text("\n".join(lines) + "\n")
+
+
+def test_axe_is_vendored():
+    assert AXE.is_file() and AXE.stat().st_size > 100_000, f"axe-core missing at {AXE}: run tools/vendor_axe.sh"
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("path", CONTENT_PAGES)
+def test_no_serious_axe_violation(visits, path, width):
+    found = [v for v in visits[width].result(path)["violations"] if v["impact"] in FAIL_IMPACTS]
+    lines = [f"{v['impact']} {v['id']} ({v['help']}): " + "; ".join(v["nodes"][:4]) for v in found]
+    assert not found, f"{path} at {WIDTHS[width][0]} px:\n  " + "\n  ".join(lines)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("path", CONTENT_PAGES)
+def test_nothing_clipped_or_past_the_column(visits, path, width):
+    layout = visits[width].result(path)["layout"]
+    assert "error" not in layout, f"{path}: {layout}"
+    problems = [f"past the column: {x}" for x in layout["overflow"]] + [f"clipped: {x}" for x in layout["clipped"]]
+    assert not problems, f"{path} at {WIDTHS[width][0]} px:\n  " + "\n  ".join(problems[:12])
+
+
+@pytest.mark.parametrize("path", [p for p in CONTENT_PAGES if p.startswith("chapters/")])
+def test_code_fits_the_column_on_a_laptop(visits, path):
+    layout = visits["laptop"].result(path)["layout"]
+    assert layout["codeScroll"] == 0, f"{path}: {layout['codeScroll']} of {layout['codeBlocks']} code blocks scroll sideways at 1280 px"
+
+
+def _visible(page, selector):
+    return page.evaluate("""(sel) => Array.from(document.querySelectorAll(sel)).some(el => {
+        const r = el.getBoundingClientRect(), st = getComputedStyle(el);
+        return r.width > 50 && r.height > 50 && r.right > 0 && r.left < window.innerWidth
+               && st.visibility !== 'hidden' && st.display !== 'none'; })""", selector)
+
+
+def test_phone_menu_and_contents_open(visits):
+    """At 390 px the menu button opens the book's contents and the contents button the page's."""
+    visit = visits["phone"]
+    page = visit.page
+    path = "chapters/pooling.html"
+    page.goto(f"{visit.probe.base}/{path}", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    assert not _visible(page, "#pst-primary-sidebar"), "the menu is open before it is asked for"
+    menu = page.locator(".primary-toggle:visible").first
+    menu.click()
+    page.wait_for_timeout(400)
+    assert _visible(page, "#pst-primary-sidebar"), "the menu button opened nothing"
+    assert page.locator("#pst-primary-sidebar a[href*='architectures']").first.is_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "phone_menu_open.png"))
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    if _visible(page, "#pst-primary-sidebar"):  # a click outside closes it too
+        page.mouse.click(380, 400)
+        page.wait_for_timeout(300)
+    assert not _visible(page, "#pst-primary-sidebar"), "the menu does not close"
+    contents = page.locator(".secondary-toggle:visible").first
+    contents.click()
+    page.wait_for_timeout(400)
+    assert _visible(page, "#pst-secondary-sidebar"), "the contents button opened nothing"
+    assert page.locator("#pst-secondary-sidebar a[href='#the-backward-pass']").first.is_visible()
+    page.screenshot(path=str(SHOTS / "phone_contents_open.png"))
+
+
+# ---- figures: checked in the built HTML, no browser needed --------------------------------------
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.stack = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("figure", "figcaption", "section"):
+            self.stack.append((tag, attrs.get("id")))
+        if tag == "img":
+            where = [t for t in self.stack if t[0] == "section" and t[1]]
+            self.images.append({"alt": attrs.get("alt"), "src": attrs.get("src", ""),
+                                "in_figure": any(t[0] == "figure" for t in self.stack),
+                                "section": where[-1][1] if where else "?"})
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+
+
+def bad_alt(alt, src):
+    """Why this alt text does not describe a picture (None when it does)."""
+    if alt is None:
+        return "no alt attribute"
+    a = alt.strip()
+    if not a:
+        return "empty alt"
+    if re.search(r"\.(png|svg|jpe?g|gif)$", a, re.I) or "_images/" in a or a == src:
+        return f"a file name as alt ({a!r})"
+    if len(a.split()) < 4:
+        return f"too short to describe anything ({a!r})"
+    return None
+
+
+CHAPTERS = [p for p in CONTENT_PAGES if p.startswith("chapters/")]
+
+
+@pytest.mark.parametrize("path", CHAPTERS)
+def test_every_figure_has_alt_text_and_a_caption(path):
+    parser = _Images()
+    parser.feed((HTML / path).read_text(encoding="utf-8"))
+    problems = []
+    for img in parser.images:
+        if "_images/" not in img["src"]:
+            continue  # logos and icons of the theme
+        why = bad_alt(img["alt"], img["src"])
+        if why:
+            problems.append(f"{img['src']} in section#{img['section']}: {why}")
+        elif not img["in_figure"]:
+            problems.append(f"{img['src']} in section#{img['section']}: no caption (not in a <figure>)")
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems)
+
+
+def test_the_alt_text_check_can_fail():
+    assert bad_alt("../_images/abc.png", "../_images/abc.png")
+    assert bad_alt(None, "x.png") and bad_alt("", "x.png") and bad_alt("figure", "x.png")
+    assert bad_alt("Four grids: a 4 by 4 input and its 2 by 2 max pool", "x.png") is None
