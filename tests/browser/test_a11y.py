@@ -114,6 +114,9 @@ class Visit:
             page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
             if page.locator(".ccnn-explorer").count():
                 page.wait_for_selector(".ccnn-explorer[data-ready]", timeout=20_000)
+            if page.locator("script[type='application/vnd.jupyter.widget-view+json']").count():
+                page.wait_for_selector(".jupyter-widgets", timeout=20_000)
+            page.evaluate("() => window.ccnnBook && window.ccnnBook.refresh()")
             page.add_script_tag(path=str(AXE))
             violations = page.evaluate(RUN_AXE, [AXE_TAGS, sorted(THEME_RULES)])
             layout = page.evaluate(LAYOUT_PROBE)
