@@ -5,6 +5,8 @@
    - ipywidgets saved in the page have no Python behind them: they are marked as a picture, made
      inert (no focus, no input) and captioned "run this notebook to use it", so no control accepts
      input and then shows stale results.
+   - the theme's search and colour-mode buttons get accessible names that contain their visible
+     text (WCAG 2.5.3, axe's label-content-name-mismatch): "Search Ctrl+K", "Color mode: Light".
    window.ccnnBook.refresh() runs it all again (the browser tests call it before they measure). */
 (function () {
   "use strict";
@@ -74,7 +76,21 @@
     });
   }
 
+  var MODES = { light: "Light", dark: "Dark", auto: "System Settings" };
+  function themeLabels() {
+    Array.prototype.forEach.call(document.querySelectorAll("button.search-button-field"), function (b) {
+      var text = b.textContent.replace(/\s+/g, " ").trim();
+      if (text && b.getAttribute("aria-label") !== text) b.setAttribute("aria-label", text);
+    });
+    var mode = MODES[document.documentElement.dataset.mode] || MODES.auto;
+    Array.prototype.forEach.call(document.querySelectorAll("button.theme-switch-button"), function (b) {
+      var label = "Color mode: " + mode;
+      if (b.getAttribute("aria-label") !== label) b.setAttribute("aria-label", label);
+    });
+  }
+
   function refresh() {
+    themeLabels();
     var root = article();
     markStaticWidgets(root);
     markStrips(root);
@@ -89,6 +105,7 @@
     var timer = null;
     new MutationObserver(function () { clearTimeout(timer); timer = setTimeout(refresh, 150); })
       .observe(article(), { childList: true, subtree: true });
+    new MutationObserver(themeLabels).observe(document.documentElement, { attributes: true, attributeFilter: ["data-mode"] });
     window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
