@@ -41,6 +41,22 @@ def long_lines(source, limit=LIMIT):
     return [(n, len(line)) for n, line in shown_lines(source) if len(line) > limit]
 
 
+def fenced_code(markdown):
+    """The lines of every fenced code block (```python, ```bash, ...; not {directive} blocks)."""
+    lines, inside = [], None
+    for line in markdown.split("\n"):
+        stripped = line.strip()
+        if inside is None and stripped.startswith("```"):
+            inside = not stripped[3:].lstrip().startswith("{")
+            continue
+        if inside is not None and stripped.startswith("```"):
+            inside = None
+            continue
+        if inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def includes(notebook):
     """``(path, object name)`` of every ``literalinclude`` with ``:pyobject:`` in a notebook's markdown."""
     found = []
@@ -74,6 +90,10 @@ def object_source(path, name):
 def test_code_cells_fit_the_column(notebook):
     problems = []
     for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for n, width in long_lines(fenced_code(_text(cell))):
+                problems.append(f"cell {cell.get('id')}, code block line {n}: {width} characters")
+            continue
         if cell["cell_type"] != "code" or "nbgrader" in cell.get("metadata", {}):
             # Exercise cells are checked by the exercises' own tests (their authors keep the limit too).
             continue
@@ -119,4 +139,5 @@ def test_included_code_fits_the_column(path, name):
 def test_the_width_check_can_fail():
     assert long_lines("x = 1\n" + "y" * 80) == [(2, 80)]
     assert long_lines("# BEGIN HIDDEN TESTS\n" + "z" * 100 + "\n# END HIDDEN TESTS") == []
+    assert fenced_code("text " * 30 + "\n```bash\nmake book\n```\n```{literalinclude} x.py\n:pyobject: f\n```") == "make book"
     assert object_source(ROOT / "tests" / "test_code_width.py", "long_lines").startswith("def long_lines")

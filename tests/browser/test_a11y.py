@@ -9,12 +9,16 @@ build can be compared with an earlier one.
 
 import json
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from conftest import HTML, ROOT, SHOTS, PageProbe
+
+sys.path.insert(0, str(ROOT / "tests"))
+from test_code_width import WRAP_PENDING  # noqa: E402
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 REPORT = ROOT / "_build" / "a11y"
@@ -75,11 +79,15 @@ LAYOUT_PROBE = r"""() => {
       out.clipped.push(label(el) + ' (' + (el.scrollWidth - el.clientWidth) + ' px hidden)');
     }
   }
-  for (const pre of article.querySelectorAll('div.cell_input pre, div.highlight pre')) {
-    if (pre.closest('details:not([open])')) continue;
-    out.codeBlocks += 1;
-    if (pre.scrollWidth > pre.clientWidth + 1) out.codeScroll += 1;
+  out.code = [];
+  for (const pre of article.querySelectorAll('div.highlight pre')) {
+    if (pre.closest('details:not([open])') || pre.closest('.cell_output')) continue;
+    const cell = pre.closest('div.cell');
+    out.code.push({scroll: pre.scrollWidth > pre.clientWidth + 1, text: pre.innerText.slice(0, 300),
+                   exercise: !!(cell && cell.classList.contains('tag_skip-execution'))});
   }
+  out.codeBlocks = out.code.length;
+  out.codeScroll = out.code.filter(c => c.scroll).length;
   return out;
 }"""
 
@@ -175,10 +183,21 @@ def test_nothing_clipped_or_past_the_column(visits, path, width):
     assert not problems, f"{path} at {WIDTHS[width][0]} px:\n  " + "\n  ".join(problems[:12])
 
 
+def _pending_include(text):
+    """A block showing package code that tests/test_code_width.py lists as not yet wrapped."""
+    return any(re.search(rf"\b(def|class) {re.escape(name.rsplit('.', 1)[-1])}\b", text) for _, name in WRAP_PENDING)
+
+
 @pytest.mark.parametrize("path", [p for p in CONTENT_PAGES if p.startswith("chapters/")])
 def test_code_fits_the_column_on_a_laptop(visits, path):
+    """Code blocks of the chapters (prose, cells, included package code) fit at 1280 px.
+
+    Exercise cells (their authors keep them short) and package functions that
+    tests/test_code_width.py still lists in WRAP_PENDING are counted in the report, not failed."""
     layout = visits["laptop"].result(path)["layout"]
-    assert layout["codeScroll"] == 0, f"{path}: {layout['codeScroll']} of {layout['codeBlocks']} code blocks scroll sideways at 1280 px"
+    scrolling = [c for c in layout["code"] if c["scroll"] and not c["exercise"] and not _pending_include(c["text"])]
+    assert not scrolling, (f"{path}: {len(scrolling)} code blocks scroll sideways at 1280 px, e.g. "
+                           f"{scrolling[0]['text'][:80]!r}")
 
 
 def _visible(page, selector):
