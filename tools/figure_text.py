@@ -207,6 +207,18 @@ FIGURES = {
             "each maximum back in its original place and zeros in the other twelve cells."),
     },
     "architectures": {
+        "architectures-lecture-drawing": (
+            "The lecture's typical CNN, drawn from `LectureCNN`: two blocks of convolution, max pool and ReLU, "
+            "then a two-layer MLP.",
+            "A row of blocks from left to right: the 1 by 28 by 28 input; a pile of 6 maps of 24 by 24 "
+            "(5 by 5 convolution); 6 maps of 12 by 12 after 2 by 2 max pooling; ReLU; 12 maps of 8 by 8; "
+            "12 maps of 4 by 4 after pooling; ReLU and flatten; a bar of 256 fully connected units; "
+            "ReLU; and a bar of 10 output scores."),
+        "architectures-lenet-drawing": (
+            "LeNet-5's layout, drawn from `LeNet5`: C1, S2, C3, S4, C5, F6 and the output.",
+            "A row of blocks: the 1 by 32 by 32 input; C1, 6 maps of 28 by 28; ReLU; S2, 6 maps of 14 by "
+            "14 after pooling; C3, 16 maps of 10 by 10; ReLU; S4, 16 maps of 5 by 5; C5, 120 maps of 1 by "
+            "1; ReLU and flatten; F6, a bar of 84 units; ReLU; and a bar of 10 outputs."),
         "architectures-8": (
             "Flattening two 3×3 maps into one vector of 18 values, map 1 first.",
             "Two 3 by 3 grids side by side, map 1 in blue holding 1 to 9 and map 2 in orange holding 10 "
