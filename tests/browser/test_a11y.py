@@ -296,3 +296,69 @@ def test_the_alt_text_check_can_fail():
     assert bad_alt("../_images/abc.png", "../_images/abc.png")
     assert bad_alt(None, "x.png") and bad_alt("", "x.png") and bad_alt("figure", "x.png")
     assert bad_alt("Four grids: a 4 by 4 input and its 2 by 2 max pool", "x.png") is None
+
+
+# ---- what a phone shows, and the controls of the static book ------------------------------------
+
+def _open(visit, path):
+    page = visit.page
+    page.goto(f"{visit.probe.base}/{path}", wait_until="load", timeout=120_000)
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+    page.evaluate("() => window.ccnnBook && window.ccnnBook.refresh()")
+    return page
+
+
+def test_phone_keeps_every_column_of_alexnet_and_readable_strips(visits):
+    """At 390 px AlexNet's summary keeps params and mult-adds in view, and a figure strip keeps
+    panels of a readable size (it scrolls sideways in its own box)."""
+    page = _open(visits["phone"], "chapters/architectures.html")
+    table = page.locator("table.coursecnn-summary", has_text="227x227x3").first
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    for text in ("1,135,256,", "62,378,344", "mult-adds"):
+        cell = table.locator("th, td", has_text=text).first
+        b = cell.bounding_box()
+        assert b and b["x"] >= 0 and b["x"] + b["width"] <= 391, f"{text!r} is outside the screen: {b}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    table.screenshot(path=str(SHOTS / "phone_alexnet_table.png"))
+    page = _open(visits["phone"], "chapters/convolution.html")
+    strip = page.locator("img.ccnn-strip").first
+    strip.scroll_into_view_if_needed()
+    assert strip.bounding_box()["width"] >= 600, "the strip was shrunk to the screen's width"
+    page.locator(".ccnn-strip-box").first.screenshot(path=str(SHOTS / "phone_figure_strip.png"))
+
+
+@pytest.mark.parametrize("path", ["chapters/pooling.html", "explorers.html"])
+def test_saved_widgets_say_they_need_a_kernel_and_take_no_input(visits, path):
+    page = _open(visits["laptop"], path)
+    page.wait_for_selector(".jupyter-widgets", timeout=20_000)
+    page.evaluate("() => window.ccnnBook.refresh()")
+    outputs = page.locator(".cell_output:has(.jupyter-widgets input, .jupyter-widgets .noUi-target, "
+                           ".jupyter-widgets select, .jupyter-widgets button)")
+    assert outputs.count() > 0, f"{path}: no saved ipywidget with controls (did the page change?)"
+    for k in range(outputs.count()):
+        out = outputs.nth(k)
+        assert "Run this notebook to use it" in out.inner_text(), f"{path}: widget {k} has no note"
+        live = out.evaluate("o => Array.from(o.querySelectorAll('input, select, button, [role=slider]'))"
+                            ".filter(e => !e.closest('[inert]')).length")
+        assert live == 0, f"{path}: widget {k} still has {live} controls that take input"
+
+
+def test_pooling_explorer_works_from_the_keyboard(visits):
+    page = _open(visits["laptop"], "explorers.html")
+    page.wait_for_selector(".ccnn-explorer[data-ready]", timeout=20_000)
+    root = page.locator(".ccnn-explorer[data-kind=pooling]")
+    first = root.locator("button.ccnn-cellbtn").first
+    first.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    picked = page.evaluate("() => document.activeElement.getAttribute('aria-pressed')")
+    assert picked == "true", "Enter on an output cell did not pick it (or focus was lost)"
+    assert "y[0, 1]" in page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    for kind in ("kernel", "arithmetic"):
+        labelled = page.evaluate(f"""() => Array.from(document.querySelectorAll(
+            '.ccnn-explorer[data-kind={kind}] canvas, .ccnn-explorer[data-kind={kind}] svg[role=img]'))
+            .every(e => (e.getAttribute('aria-label') || '').length > 30)""")
+        assert labelled, f"the {kind} explorer has a picture without a text alternative"
