@@ -23,15 +23,18 @@
       if (el.closest("[inert]")) return;
       var st = getComputedStyle(el);
       var scrolls = (st.overflowX === "auto" || st.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1;
-      if (scrolls && !el.hasAttribute("tabindex")) {
+      // (the theme gives pre blocks tabindex -1 or 0 once, at load; a narrowed window needs 0)
+      var tab = el.getAttribute("tabindex");
+      if (scrolls && (tab === null || Number(tab) < 0)) {
+        el.setAttribute("data-ccnn-scroll", tab === null ? "" : tab);
         el.setAttribute("tabindex", "0");
-        el.setAttribute("data-ccnn-scroll", "");
         if (!el.getAttribute("role") && !el.getAttribute("aria-label") && el.tagName !== "PRE") {
           el.setAttribute("role", "region");
           el.setAttribute("aria-label", "scrollable content");
         }
       } else if (!scrolls && el.hasAttribute("data-ccnn-scroll")) {
-        el.removeAttribute("tabindex");
+        var old = el.getAttribute("data-ccnn-scroll");
+        if (old === "") el.removeAttribute("tabindex"); else el.setAttribute("tabindex", old);
         el.removeAttribute("data-ccnn-scroll");
       }
     });
