@@ -339,6 +339,17 @@ def _open(visit, path):
     return page
 
 
+def _shot_in_page(page, locator, name):
+    """A picture of an element as it lies in the page, without the sticky header drawn over it."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    box = page.evaluate("""(el) => { const r = el.getBoundingClientRect();
+        return {x: 0, y: r.top + window.scrollY - 8, width: window.innerWidth, height: r.height + 16}; }""",
+                        locator.element_handle())
+    page.screenshot(path=str(SHOTS / name), full_page=True, clip=box,
+                    style=".bd-header-article, .skip-link, header.bd-header { visibility: hidden !important; }")
+
+
 def test_phone_keeps_every_column_of_alexnet_and_readable_strips(visits):
     """At 390 px AlexNet's summary keeps params and mult-adds in view, and a figure strip keeps
     panels of a readable size (it scrolls sideways in its own box)."""
@@ -351,8 +362,7 @@ def test_phone_keeps_every_column_of_alexnet_and_readable_strips(visits):
         cell = table.locator("th, td", has_text=text).first
         b = cell.bounding_box()
         assert b and b["x"] >= 0 and b["x"] + b["width"] <= 391, f"{text!r} is outside the screen: {b}"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    table.screenshot(path=str(SHOTS / "phone_alexnet_table.png"))
+    _shot_in_page(page, table, "phone_alexnet_table.png")
     page = _open(visits["phone"], "chapters/convolution.html")
     strips = page.locator("img.ccnn-strip")
     assert strips.count() > 0, "no figure strip found on the convolution page"
@@ -361,9 +371,8 @@ def test_phone_keeps_every_column_of_alexnet_and_readable_strips(visits):
     # strip squeezed to the screen would be about 55 px)
     assert min(heights) >= 100, f"figure strips shrunk on a phone: panel heights {heights}"
     widest = max(range(strips.count()), key=lambda k: strips.nth(k).bounding_box()["width"])
-    box = page.locator(".ccnn-strip-box").nth(widest)
-    box.scroll_into_view_if_needed()
-    box.screenshot(path=str(SHOTS / "phone_figure_strip.png"))
+    _shot_in_page(page, page.locator(".ccnn-strip-box").nth(widest).locator("xpath=ancestor::figure[1]"),
+                  "phone_figure_strip.png")
 
 
 @pytest.mark.parametrize("path", ["chapters/pooling.html", "explorers.html"])
