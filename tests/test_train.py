@@ -290,14 +290,15 @@ def test_bad_data(data, error, match):
 
 
 class Counting(nn.Module):
-    """Counts forward passes (and returns what ``inner`` returns)."""
+    """Counts training forward passes (and returns what ``inner`` returns); the eval-mode pass
+    that checks the input size before training is not counted."""
 
     def __init__(self, inner):
         super().__init__()
         self.inner, self.calls = inner, 0
 
     def forward(self, x):
-        self.calls += 1
+        self.calls += int(self.training)
         return self.inner(x)
 
 

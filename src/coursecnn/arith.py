@@ -210,6 +210,8 @@ def conv_params(in_channels, out_channels, kernel_size, bias=True, groups=1):
     c, k, g = _int(in_channels, "in_channels", 1), _int(out_channels, "out_channels", 1), _int(groups, "groups", 1)
     fh, fw = _pair(kernel_size, "kernel_size", 1)
     _groups_divide(c, k, g)
+    if not isinstance(bias, bool):  # bias="no" is truthy: it would count the biases silently
+        raise TypeError(f"bias must be True or False, got {bias!r}")
     return k * (c // g) * fh * fw + (k if bias else 0)
 
 

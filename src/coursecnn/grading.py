@@ -147,7 +147,33 @@ def check_close(actual, expected, rtol=1e-6, atol=1e-8, what="your output", hint
     if actual is None:
         _fail(f"{what} is None; expected an array of shape {_fmt_shape(want.shape)} (did you forget to return it?)", hint)
     got = _to_numpy(actual, what)
+    # The kind of number first: astype(float64) would silently drop an imaginary part (NumPy only
+    # warns) and read True/False as 1/0, so a complex or boolean answer could pass by accident.
+    if np.iscomplexobj(got) and not np.iscomplexobj(want):
+        nonzero = np.argwhere(np.imag(got) != 0)
+        where = f" (imaginary part {np.imag(got)[tuple(nonzero[0])]:.3g} at index {_fmt_index(nonzero[0])})" if nonzero.size else ""
+        _fail(
+            f"{what} is complex (dtype {got.dtype}){where}; expected real numbers: "
+            "if the imaginary parts are only round-off (after an FFT), keep the real part with .real",
+            hint,
+        )
+    if got.dtype == np.bool_ and want.dtype != np.bool_:
+        _fail(f"{what} holds True/False values (dtype bool); expected numbers (dtype {want.dtype})", hint)
     check_shape(got, want.shape, what=what, hint=hint)
+    if np.iscomplexobj(want):  # complex references: the same rule on the complex distance
+        got64, want64 = got.astype(np.complex128), want.astype(np.complex128)
+        with np.errstate(invalid="ignore"):
+            err = np.abs(got64 - want64)
+            bad = ~(err <= atol + rtol * np.abs(want64)) & ~(got64 == want64)
+        if bad.any():
+            idx = tuple(np.argwhere(bad)[0]) if got64.ndim else ()
+            _fail(
+                f"{what} differs from the expected values at {int(bad.sum())} of {bad.size} entries "
+                f"(max abs error {np.nanmax(err):.3g}); first at index {_fmt_index(idx)}: got {got64[idx]:.6g}, "
+                f"expected {want64[idx]:.6g}",
+                hint,
+            )
+        return
     got64 = got.astype(np.float64)
     want64 = want.astype(np.float64)
     bad_nan = ~np.isfinite(got64) & np.isfinite(want64)

@@ -90,11 +90,18 @@ def _check_float(value, name, positive=False):
     return float(value)
 
 
+def _writable(a):
+    """``a`` as an array torch can share: a read-only one (``np.load(mmap_mode="r")``, a frozen
+    array) is copied, as torch would otherwise warn about it."""
+    a = np.asarray(a)
+    return a if a.flags.writeable else a.copy()
+
+
 def _as_xy(x, y, what):
     """Tensors (float32 images, int64 labels) with matching N, checked."""
     try:
-        x = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
-        y = y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+        x = x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(_writable(x))
+        y = y.detach() if isinstance(y, torch.Tensor) else torch.as_tensor(_writable(y))
     except (TypeError, ValueError, RuntimeError) as exc:
         raise TypeError(f"{what}: images and labels must be numeric arrays or tensors ({exc})") from None
     if x.ndim == 3:
@@ -189,6 +196,116 @@ def make_optimizer(model, optimizer="adam", lr=1e-3, momentum=0.9, weight_decay=
     return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
 
 
+# --- devices, inputs and finiteness --------------------------------------------------------------
+
+
+def _available_devices():
+    """The device names this machine can train on, e.g. ``["cpu"]`` or ``["cpu", "cuda", "cuda:0"]``."""
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        names.append("mps")
+    return names
+
+
+def _resolve_device(device):
+    """``device`` (``None``, ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or a ``torch.device``) as
+    an available ``torch.device``; otherwise an error naming what this machine has."""
+    import coursecnn
+
+    if device is None:
+        return coursecnn.device()
+    available = _available_devices()
+    shown = ", ".join(repr(name) for name in available)
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a string such as 'cpu' or 'cuda', or a torch.device, got {device!r}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"device must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {str(device)!r}; available here: {shown}"
+        )
+    if dev.type == "cpu":
+        return dev
+    if dev.type == "cuda" and torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        if dev.index is None or dev.index < count:
+            return dev
+        raise ValueError(f"device={str(device)!r}: this machine has {count} CUDA device(s); available here: {shown}")
+    if dev.type == "mps" and "mps" in available:
+        return dev
+    why = "no CUDA GPU (or a torch built without CUDA)" if dev.type == "cuda" else "no Apple MPS backend"
+    raise ValueError(f"device={str(device)!r} is not available: this machine has {why}; available here: {shown}")
+
+
+def _check_input_fits(model, x, what, who="train"):
+    """Run one zero sample shaped like the images ``x`` through ``model`` (as ``summary`` does),
+    so a size or layout mistake is named before the first step rather than deep inside torch."""
+    from .models.summary import _expected_shape, _probe
+
+    sample = tuple(x.shape[1:])
+    try:
+        _probe(model, sample, who)
+    except ValueError as exc:
+        hints = []
+        if len(sample) == 3 and sample[-1] in (1, 3) and sample[0] not in (1, 3):
+            hints.append(
+                f"the {what} images look channels-last, (H, W, C) = {sample}; torch wants (N, C, H, W): "
+                "use x.transpose(0, 3, 1, 2) (NumPy) or x.permute(0, 3, 1, 2) (torch)"
+            )
+        expected = _expected_shape(model)  # the message already shows it
+        if expected is not None and sample[-2:] == (28, 28) and expected[-2:] == (32, 32):
+            hints.append(f"the {what} images are 28x28: load the digits with pad_to=32")
+        raise ValueError("; ".join([str(exc), *hints])) from exc.__cause__
+
+
+def _first_non_finite(named):
+    """Name of the first ``(name, tensor)`` holding NaN or inf (one device sync in all), or None."""
+    named = [(n, t) for n, t in named if t.is_floating_point() or t.is_complex()]
+    if not named:
+        return None
+    finite = torch.stack([torch.isfinite(t).all() for _, t in named]).tolist()
+    for (name, _), ok in zip(named, finite):
+        if not ok:
+            return name
+    return None
+
+
+def _check_finite_images(x, what):
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        bad = ~torch.isfinite(x)
+        first = int(bad.reshape(len(x), -1).any(1).nonzero()[0, 0])
+        raise ValueError(
+            f"{what}: the images hold {int(bad.sum())} NaN or inf values (the first in image {first}); "
+            "clean or drop them, or every loss and weight they touch becomes NaN"
+        )
+
+
+# Cross-entropy starts near ln(K) (2.3 for 10 classes) and falls: a batch loss this large is
+# no longer learning, it is blowing up (Adam with lr=1e6 reaches about 3e36 before any NaN).
+_DIVERGED = 1e6
+
+
+def _diverged(model, xb, loss, epoch, step):
+    """The error for a non-finite (or exploded) loss at ``epoch``/``step`` (both 0-based), naming
+    the likely cause: the images, the weights as they were, or a step size that is too large."""
+    where = f"the training loss is {loss:.3g} at epoch {epoch + 1}, batch {step + 1}"
+    if not torch.isfinite(xb).all():
+        return ValueError(f"train: {where}: that batch's images hold NaN or inf values; clean the data")
+    bad = _first_non_finite(model.named_parameters())
+    if bad is not None and epoch == 0 and step == 0:
+        return ValueError(f"train: {where}: the model's weights hold NaN or inf before training ({bad!r})")
+    return ValueError(
+        f"train: {where}: the training diverged"
+        + (f" (the weights of {bad!r} are no longer finite)" if bad is not None else "")
+        + "; try a smaller learning rate (lr=...), e.g. a tenth of this one"
+    )
+
+
 # --- batches ------------------------------------------------------------------------------------
 
 
@@ -217,22 +334,32 @@ def _n_batches(data, batch_size):
         return None
 
 
-def _run_epoch(model, data, optimizer, device, batch_size, generator, bar, set_lr=None, shown=None, check=None):
+def _run_epoch(
+    model, data, optimizer, device, batch_size, generator, bar, set_lr=None, shown=None, check=None, epoch=0,
+    dtype=torch.float32, probe=None,
+):
     model.train()
     total_loss, correct, count = 0.0, 0, 0
     for step, (xb, yb) in enumerate(_batches(data, batch_size, generator)):
         if set_lr is not None:
             set_lr(step)
-        xb, yb = xb.to(device, torch.float32, non_blocking=True), yb.to(device, non_blocking=True)
+        xb, yb = xb.to(device, dtype, non_blocking=True), yb.to(device, non_blocking=True)
+        if probe is not None and step == 0:
+            probe(xb)  # the first batch's size and layout, before its forward pass
         logits = model(xb)
         if check is not None:
             check(logits, yb)  # before the loss and the step: a bad label leaves the weights as they were
         loss = F.cross_entropy(logits, yb)
+        # One sync per step, as before, but ahead of the step: a NaN (or exploded) loss stops
+        # here, before its gradient reaches the weights. `not <=` also catches NaN.
+        value = loss.item()
+        if not value <= _DIVERGED:
+            raise _diverged(model, xb, value, epoch, step)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         n = len(yb)
-        total_loss += loss.item() * n
+        total_loss += value * n
         correct += (logits.argmax(1) == yb).sum().item()
         count += n
         if bar is not None:
@@ -273,15 +400,18 @@ def evaluate(model, x, y=None, batch_size=1000, device=None):
 
     batch_size = _check_int(batch_size, "batch_size")
     data = x if isinstance(x, DataLoader) else _as_xy(x, y, "evaluate")
+    if isinstance(data, tuple):
+        _check_input_fits(model, data[0][:1], "evaluation", who="evaluate")
     if device is None:
         param = next(model.parameters(), None)
         device = param.device if param is not None else torch.device("cpu")
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     try:
         for step, (xb, yb) in enumerate(_batches(data, batch_size)):
-            xb, yb = xb.to(device, torch.float32), yb.to(device)
+            xb, yb = xb.to(device, dtype), yb.to(device)
             logits = model(xb)
             k = _n_outputs(logits, "evaluate")
             if isinstance(data, tuple):
@@ -310,11 +440,14 @@ def save_checkpoint(path, model, optimizer, epoch, history, **extra):
     Args:
         path (str or Path): the checkpoint file (``.pt``).
         model (nn.Module): its ``state_dict()`` is saved.
-        optimizer (torch.optim.Optimizer or None): its ``state_dict()`` is saved (momenta, Adam's
-            moments), so that training resumes exactly.
+        optimizer (torch.optim.Optimizer or None): its ``state_dict()`` and its class name are
+            saved (momenta, Adam's moments), so that training resumes exactly.
         epoch (int): epochs completed so far.
         history (History): the record so far.
         **extra: plain values stored alongside (e.g. ``seed=0``).
+
+    Raises:
+        ValueError: if a weight or buffer of the model holds NaN or inf (nothing is written).
 
     Example::
 
@@ -322,10 +455,14 @@ def save_checkpoint(path, model, optimizer, epoch, history, **extra):
     """
     path = Path(path)
     _check_int(epoch, "epoch", minimum=0)
+    bad = _first_non_finite(model.state_dict().items())
+    if bad is not None:
+        raise ValueError(f"save_checkpoint: the model's {bad!r} holds NaN or inf; a checkpoint of it could not resume")
     state = {
         "format": 1,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "optimizer_type": type(optimizer).__name__ if optimizer is not None else None,
         "epoch": int(epoch),
         "history": (history if history is not None else History()).to_dict(),
         "extra": dict(extra),
@@ -352,6 +489,14 @@ def load_checkpoint(path, model, optimizer=None):
         a dict with ``"epoch"`` (int, completed epochs), ``"history"`` (:class:`History`) and
         ``"extra"`` (the extra values saved).
 
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a truncated or foreign file; weights whose names or shapes differ from
+            ``model``'s (the message lists them); an optimizer state of another kind (an SGD
+            checkpoint given an Adam optimizer), of other groups or shapes; NaN or inf weights.
+            Everything is checked before anything is loaded, so on an error ``model`` and
+            ``optimizer`` are exactly as they were.
+
     Example::
 
         >>> import tempfile
@@ -362,24 +507,116 @@ def load_checkpoint(path, model, optimizer=None):
         >>> info["epoch"], info["history"].test_acc[-1]
         (3, 0.9825)
     """
+    return _load_checkpoint(path, model, optimizer)
+
+
+def _load_checkpoint(path, model, optimizer=None, check_extra=None):
+    """:func:`load_checkpoint`; ``check_extra(extra)`` may refuse the file before anything changes."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated or foreign files
-        raise ValueError(f"{path} is not a readable coursecnn checkpoint ({type(exc).__name__}: {exc})") from None
-    if not isinstance(state, dict) or state.get("format") != 1 or "model" not in state:
+        size = path.stat().st_size
+        raise ValueError(
+            f"{path} is not a readable coursecnn checkpoint: torch.load could not read its {size} bytes, so it is "
+            f"truncated (an interrupted copy or download?) or not a file written by save_checkpoint "
+            f"({type(exc).__name__}: {str(exc).split('. ')[0]})"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != 1 or not isinstance(state.get("model"), dict):
         raise ValueError(f"{path} is not a coursecnn checkpoint (no 'format': 1 entry with a model state)")
+    # Everything is checked before anything is loaded: resume completely, or refuse and change nothing.
+    if check_extra is not None:
+        check_extra(state.get("extra") or {})
+    _check_model_state(path, state["model"], model)
+    if optimizer is not None:
+        _check_optimizer_state(path, state, optimizer, model)
+    try:
+        epoch = _check_int(state.get("epoch"), "the checkpoint's epoch", minimum=0)
+        history = History.from_dict(state.get("history") or {})
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path} is a damaged coursecnn checkpoint: {exc}") from None
+    backup = {name: t.detach().clone() for name, t in model.state_dict().items()}
     try:
         model.load_state_dict(state["model"])
-    except RuntimeError as exc:
-        raise ValueError(f"the checkpoint {path} does not fit this model: {exc}") from None
-    if optimizer is not None:
-        if state["optimizer"] is None:
-            raise ValueError(f"the checkpoint {path} holds no optimizer state")
-        optimizer.load_state_dict(state["optimizer"])
-    return {"epoch": state["epoch"], "history": History.from_dict(state["history"]), "extra": state.get("extra", {})}
+        if optimizer is not None:
+            optimizer.load_state_dict(state["optimizer"])
+    except Exception as exc:  # not expected after the checks above; never leave a half-loaded model
+        model.load_state_dict(backup)
+        raise ValueError(f"the checkpoint {path} does not fit: {exc}") from None
+    return {"epoch": epoch, "history": history, "extra": state.get("extra", {})}
+
+
+def _shape(t):
+    return tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+
+
+def _check_model_state(path, saved, model):
+    """Compare a saved ``state_dict`` with ``model``'s: names, shapes and finiteness."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in saved]
+    unexpected = [k for k in saved if k not in own]
+    wrong = [f"{k}: saved {_shape(saved[k])}, model {tuple(own[k].shape)}" for k in own if k in saved and _shape(saved[k]) != tuple(own[k].shape)]
+    problems = []
+    if missing:
+        problems.append(f"missing from the checkpoint: {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
+    if unexpected:
+        problems.append(f"not in this model: {', '.join(unexpected[:5])}" + (" ..." if len(unexpected) > 5 else ""))
+    if wrong:
+        problems.append("shapes differ: " + "; ".join(wrong[:5]) + (" ..." if len(wrong) > 5 else ""))
+    if problems:
+        raise ValueError(
+            f"the checkpoint {path} does not fit this model ({type(model).__name__}): " + "; ".join(problems)
+            + "; build the model with the same architecture and arguments as the one that was saved"
+        )
+    bad = _first_non_finite((k, v) for k, v in saved.items() if isinstance(v, torch.Tensor))
+    if bad is not None:
+        raise ValueError(f"the checkpoint {path} holds NaN or inf in {bad!r}; it cannot be resumed")
+
+
+def _group_options(groups):
+    return {k for g in groups for k in g if k != "params"}
+
+
+def _check_optimizer_state(path, state, optimizer, model):
+    """Compare a saved optimizer state with ``optimizer``: kind, groups and the shapes of its buffers."""
+    saved = state.get("optimizer")
+    if saved is None:
+        raise ValueError(f"the checkpoint {path} holds no optimizer state")
+    if not isinstance(saved, dict) or not isinstance(saved.get("param_groups"), list) or not isinstance(saved.get("state"), dict):
+        raise ValueError(f"the checkpoint {path} has a damaged optimizer state")
+    kind, ours = state.get("optimizer_type"), type(optimizer).__name__
+    if kind is not None and kind != ours:
+        raise ValueError(
+            f"the checkpoint {path} was written by the optimizer {kind}, this run uses {ours}; resume with the "
+            f"optimizer it was trained with (optimizer={kind.lower()!r}) or start afresh without resume"
+        )
+    current = optimizer.state_dict()
+    if kind is None and _group_options(saved["param_groups"]) != _group_options(current["param_groups"]):
+        raise ValueError(
+            f"the checkpoint {path} was written by another kind of optimizer than this {ours} (its settings are "
+            f"{sorted(_group_options(saved['param_groups']))}); resume with the optimizer it was trained with"
+        )
+    sizes = [len(g["params"]) for g in saved["param_groups"]]
+    ours_sizes = [len(g["params"]) for g in current["param_groups"]]
+    if sizes != ours_sizes:
+        raise ValueError(
+            f"the checkpoint {path} has optimizer groups of {sizes} parameters, this optimizer {ours_sizes}"
+        )
+    # each saved buffer (momentum, Adam's moments) must have its parameter's shape
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    ids = [i for g in current["param_groups"] for i in g["params"]]
+    by_id = dict(zip(ids, params))
+    saved_ids = [i for g in saved["param_groups"] for i in g["params"]]
+    for saved_id, own_id in zip(saved_ids, ids):
+        buffers = saved["state"].get(saved_id, {})
+        for name, value in buffers.items():
+            if isinstance(value, torch.Tensor) and value.ndim > 0 and tuple(value.shape) != tuple(by_id[own_id].shape):
+                raise ValueError(
+                    f"the checkpoint {path}: the optimizer's {name!r} of parameter {own_id} has shape "
+                    f"{tuple(value.shape)}, the parameter {tuple(by_id[own_id].shape)}"
+                )
 
 
 # --- the loop -----------------------------------------------------------------------------------
@@ -444,7 +681,9 @@ def train(
             ``f(parameters) -> torch.optim.Optimizer`` (then ``lr``, ``momentum`` and
             ``weight_decay`` are the factory's business). Default: ``"adam"``
         batch_size (int): training examples per step. Default: ``64``
-        device (str or torch.device, optional): Default: ``coursecnn.device()`` (CUDA, MPS or CPU).
+        device (str or torch.device, optional): ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``; a
+            device this machine lacks is an error that lists the ones it has. Default:
+            ``coursecnn.device()`` (CUDA, MPS or CPU).
         seed (int): seed of the shuffling and dropout. Default: ``0``
         progress (bool): show a tqdm bar (``tqdm.auto``: a widget in notebooks) over all the
             batches of all the epochs, with the epoch, the running training loss and accuracy and
@@ -463,6 +702,16 @@ def train(
     Returns:
         :class:`History`: per-epoch train/test loss and accuracy and seconds.
 
+    Raises:
+        ValueError: before the first step, when the images do not fit the model (the message names
+            the layer that fails, as :func:`coursecnn.models.summary` does, and hints at a
+            forgotten ``pad_to=32`` or channels-last ``(N, H, W, C)`` images), when images or
+            weights hold NaN or inf, or when ``device`` is unknown or not available; during
+            training, at the first batch whose loss is NaN, inf or above ``1e6`` (the run
+            diverged: the message names the epoch and the batch and suggests a smaller ``lr``),
+            and when an epoch ends with non-finite weights. A diverged run writes no checkpoint:
+            the file keeps the last good epoch.
+
     Example::
 
         >>> from coursecnn.data import load_digit_split
@@ -472,8 +721,6 @@ def train(
         >>> history.test_acc[-1] > 0.97  # doctest: +SKIP
         True
     """
-    import coursecnn
-
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     epochs = _check_int(epochs, "epochs")
@@ -484,7 +731,10 @@ def train(
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path (checkpoint=...) to resume from")
     train_data, test_data = _split_data(data)
-    device = coursecnn.device() if device is None else torch.device(device)
+    device = _resolve_device(device)
+    for part, what in ((train_data, "training data"), (test_data, "test data")):
+        if isinstance(part, tuple):
+            _check_finite_images(part[0], what)
 
     if isinstance(train_data, tuple) and device.type != "cpu":
         # the digits fit in any accelerator's memory: copy them once, not every batch
@@ -496,12 +746,34 @@ def train(
     base_lrs = [group["lr"] for group in opt.param_groups]  # before a checkpoint's decayed rates
     history, start = History(), 0
     if resume and Path(checkpoint).is_file():
-        info = load_checkpoint(checkpoint, model, opt)
-        saved_seed = info["extra"].get("seed", seed)
-        if saved_seed != seed:
-            raise ValueError(f"the checkpoint {checkpoint} was written with seed={saved_seed}, this run has seed={seed}")
+
+        def same_seed(extra):
+            saved_seed = extra.get("seed", seed)
+            if saved_seed != seed:
+                raise ValueError(
+                    f"the checkpoint {checkpoint} was written with seed={saved_seed}, this run has seed={seed}"
+                )
+
+        info = _load_checkpoint(checkpoint, model, opt, check_extra=same_seed)
         history, start = info["history"], info["epoch"]
         model.to(device)  # load_state_dict keeps the device, but be explicit after a CPU load
+    bad = _first_non_finite(model.named_parameters())
+    if bad is not None:
+        raise ValueError(f"train: the model's weights hold NaN or inf before training ({bad!r}); re-create the model")
+    # the images as the model will see them: float32, or the model's own float type (e.g. .double())
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+    probed = []
+
+    def probe(xb):
+        # size and layout against the model, once per run, before the first forward pass
+        if not probed:
+            _check_input_fits(model, xb, "training")
+            probed.append(True)
+
+    if isinstance(train_data, tuple):
+        probe(train_data[0][:1])
+    if isinstance(test_data, tuple) and test_data[0].shape[1:] != train_data[0].shape[1:]:
+        _check_input_fits(model, test_data[0][:1], "test")
 
     per_epoch = _n_batches(train_data, batch_size)
     set_lr = None
@@ -549,7 +821,13 @@ def train(
                 torch.manual_seed(epoch_seed)
                 generator = torch.Generator().manual_seed(epoch_seed)
                 train_loss, train_acc = _run_epoch(
-                    model, train_data, opt, device, batch_size, generator, bar, set_lr, shown, check
+                    model, train_data, opt, device, batch_size, generator, bar, set_lr, shown, check, epoch, dtype, probe
+                )
+            bad = _first_non_finite(model.named_parameters())  # the epoch's last step, unchecked by its loss
+            if bad is not None:
+                raise ValueError(
+                    f"train: the weights of {bad!r} became NaN or inf at the end of epoch {epoch + 1}: the training "
+                    "diverged; try a smaller learning rate (lr=...), e.g. a tenth of this one"
                 )
             test_loss = test_acc = None
             if test_data is not None:

@@ -7,6 +7,7 @@ gzipped) with the same conventions as :func:`coursecnn.data.load_digits`.
 """
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -82,7 +83,8 @@ def read_idx(path, expected_magic=None):
             f"{path}: truncated IDX header, {ndim} dimensions need {header} bytes, the file has {len(data)}"
         )
     shape = struct.unpack(f">{ndim}I", data[4:header])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # Python ints: np.prod in int64 would wrap (65536**4 is 2**64, i.e. 0) and accept a bogus header
+    expected = header + math.prod(shape) * dtype.itemsize
     if len(data) != expected:
         kind = "truncated" if len(data) < expected else "too long"
         raise ValueError(

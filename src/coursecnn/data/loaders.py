@@ -10,7 +10,9 @@ def _as_tensor(x, dtype):
 
     if isinstance(x, torch.Tensor):
         return x.detach().to(dtype)
-    return torch.as_tensor(np.asarray(x)).to(dtype)
+    x = np.asarray(x)
+    # a read-only array is copied: torch.as_tensor would share it and warn
+    return torch.as_tensor(x if x.flags.writeable else x.copy()).to(dtype)
 
 
 def make_loader(images, labels, batch_size=64, shuffle=False, seed=0, drop_last=False):

@@ -48,28 +48,56 @@ def resize_area(image, size):
         array([[ 2.5,  4.5],
                [10.5, 12.5]])
     """
-    from .._checks import pair, positive
+    from .._checks import numeric_array, pair, positive
 
     out_h, out_w = positive(pair(size, "size"), "size")
-    image = np.asarray(image, dtype=np.float64)
+    # numeric_array refuses complex and object arrays, which a float cast would quietly mangle
+    image = numeric_array(image, "image", "a real array shaped (H, W) or (H, W, C)").astype(np.float64)
     if image.ndim not in (2, 3):
         raise ValueError(
             f"image must have 2 dimensions (H, W) or 3 (H, W, C), got {image.ndim} with shape {image.shape}"
         )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"image must have at least one row and one column, got shape {image.shape}")
     rows, cols = _area_weights(image.shape[0], out_h), _area_weights(image.shape[1], out_w)
     # optimize=True contracts one axis at a time (two small matrix products); without it NumPy
     # loops over all four indices at once, which takes seconds even for a 64x64 result.
     return np.einsum("ih,hw...,jw->ij...", rows, image, cols, optimize=True)
 
 
-def load_photo(size=None, gray=True):
-    """load_photo(size=None, gray=True) -> ndarray
+def _read_image(path):
+    """The image file at ``path`` as a float64 RGB array in [0, 1], or one clear error."""
+    from PIL import Image, UnidentifiedImageError
 
-    Grace Hopper's portrait (600x512, from matplotlib's sample data) as floats in [0, 1].
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(f"load_photo: no such file: {path}")
+    if not path.is_file():
+        raise ValueError(f"load_photo: path must be an image file, got the directory {path}")
+    try:
+        with Image.open(path) as img:
+            img.load()  # decode now: a truncated or corrupt file fails here, not later
+            rgb = np.asarray(img.convert("RGB"))
+    except UnidentifiedImageError:
+        raise ValueError(f"load_photo: {path} is not an image file (JPEG, PNG, GIF, BMP, TIFF, WebP...)") from None
+    except Image.DecompressionBombError:
+        raise ValueError(f"load_photo: {path} is too large to decode safely; shrink it first") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:  # truncated data, broken headers
+        raise ValueError(f"load_photo: {path} is a damaged or truncated image and cannot be decoded ({exc})") from None
+    return rgb.astype(np.float64) / 255
+
+
+def load_photo(path=None, size=None, gray=True):
+    """load_photo(path=None, size=None, gray=True) -> ndarray
+
+    A photograph as floats in [0, 1]: an image file of your own, or by default Grace Hopper's
+    portrait (600x512, from matplotlib's sample data).
 
     Args:
+        path (str or Path, optional): an image file (JPEG, PNG, ... anything Pillow reads).
+            Default: ``None`` (the portrait)
         size (int or tuple, optional): resize to ``(height, width)`` (an int for a square) by area
-            averaging. Default: ``None`` (full size, 600x512)
+            averaging. Default: ``None`` (full size)
         gray (bool): convert to gray levels with the BT.601 luma weights. Default: ``True``
 
     Returns:
@@ -77,17 +105,32 @@ def load_photo(size=None, gray=True):
         and channel axes with ``x[None, None]`` (gray) or ``x.transpose(2, 0, 1)[None]`` (colour)
         to get :math:`(N, C, H, W)`.
 
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: ``path`` is a directory, not an image, or a damaged or truncated image.
+
+    The older call ``load_photo(64)`` (the size first) still works: a number or a pair of numbers
+    in place of ``path`` is taken as ``size``.
+
     Example::
 
         >>> from coursecnn.data import load_photo
         >>> load_photo(size=64).shape
         (64, 64)
+        >>> load_photo("cat.jpg", size=(48, 64), gray=False).shape  # doctest: +SKIP
+        (48, 64, 3)
     """
-    import matplotlib.image
+    import os
 
-    image = matplotlib.image.imread(photo_path())
-    image = image.astype(np.float64) / 255 if image.dtype == np.uint8 else image.astype(np.float64)
-    image = image[..., :3]
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        if isinstance(path, (int, tuple, list)) and not isinstance(path, bool) and (size is None or isinstance(size, bool)):
+            # the old signature load_photo(size=None, gray=True), called positionally
+            path, size, gray = None, path, (gray if size is None else size)
+        else:
+            raise TypeError(f"load_photo: path must be a file path (str or pathlib.Path), got {path!r}")
+    if not isinstance(gray, (bool, np.bool_)):
+        raise TypeError(f"load_photo: gray must be True or False, got {gray!r}")
+    image = _read_image(photo_path() if path is None else path)
     if gray:
         image = image @ _LUMA
     if size is not None:

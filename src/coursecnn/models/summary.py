@@ -179,9 +179,20 @@ def summary(model, input_shape):
         )
     if len(shape) == 4:
         shape = shape[1:]  # a batch of images was given: report one sample
+    rows = _probe(model, shape, "summary")
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return Summary(rows, total, trainable, shape)
+
+
+def _probe(model, shape, who):
+    """Run one zero sample of ``shape`` (without the batch axis) through ``model`` in eval mode and
+    without gradients, and return a ``SummaryRow`` per leaf module. A failing layer becomes a
+    ``ValueError`` starting with ``who`` that names the layer, its input and the model's
+    ``input_shape``. ``summary`` reports the rows; ``train`` calls this before its first step."""
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
-    dtype = param.dtype if param is not None else torch.get_default_dtype()
+    dtype = param.dtype if param is not None and param.dtype.is_floating_point else torch.get_default_dtype()
 
     rows, hooks = [], []
     running = {}  # the leaf whose forward has started and not finished: the one that failed
@@ -215,17 +226,15 @@ def summary(model, input_shape):
         with torch.no_grad():
             model(torch.zeros((1, *shape), device=device, dtype=dtype))
     except Exception as exc:
-        raise ValueError(_failure(model, (1, *shape), running.get("layer"), rows, exc)) from exc
+        raise ValueError(_failure(model, (1, *shape), running.get("layer"), rows, exc, who)) from exc
     finally:
         for h in hooks:
             h.remove()
         model.train(was_training)
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return Summary(rows, total, trainable, shape)
+    return rows
 
 
-def _failure(model, batch_shape, layer, rows, exc):
+def _failure(model, batch_shape, layer, rows, exc, who="summary"):
     """The message of a forward pass that failed inside ``summary``."""
     reason = str(exc).strip() or type(exc).__name__
     if layer is not None:
@@ -241,4 +250,4 @@ def _failure(model, batch_shape, layer, rows, exc):
         where = f"{type(model).__name__} failed on input of shape {batch_shape}"
     expected = _expected_shape(model)
     hint = f"; {type(model).__name__} expects input {expected}" if expected is not None else ""
-    return f"summary: {where}: {reason}{hint}"
+    return f"{who}: {where}: {reason}{hint}"
