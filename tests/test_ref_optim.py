@@ -197,12 +197,3 @@ def test_errors(call, exc, match):
 
 def test_base_class_is_exported_for_readers():
     assert issubclass(Adam, Optimizer) and issubclass(SGD, Optimizer)
-
-
-def test_docstring_examples_run():
-    import doctest
-
-    import coursecnn.ref.optim as module
-
-    result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
-    assert result.attempted > 0 and result.failed == 0

@@ -1,5 +1,3 @@
-import doctest
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -103,8 +101,3 @@ def test_decision_boundary_lies_on_the_line():
 def test_errors(call, err, match):
     with pytest.raises(err, match=match):
         call()
-
-
-def test_docstring_examples():
-    result = doctest.testmod(perceptron, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 6 and result.failed == 0

@@ -94,15 +94,6 @@ def test_errors(call, exc, match):
         call()
 
 
-def test_docstring_examples_run():
-    import doctest
-
-    import coursecnn.ref.regularization as module
-
-    result = doctest.testmod(module, extraglobs={"np": np}, verbose=False)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_l1_penalty_and_gradient_match_torch_autograd():
     """lam * sum|w| and its gradient as torch's autograd computes them (sign(0) = 0 in both)."""
     ws = [RNG.normal(size=(3, 4)), np.array([0.0, -2.0, 1.5])]

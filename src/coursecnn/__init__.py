@@ -4,6 +4,7 @@
 - ``coursecnn.ref``: NumPy reference implementations, written to be read.
 - ``coursecnn.torch``: the same operations in PyTorch, on any device.
 - ``coursecnn.models``, ``coursecnn.data``, ``coursecnn.train``, ``coursecnn.widgets``.
+- ``coursecnn.visualize``: saliency, occlusion and Zeiler-Fergus projections of a trained network.
 """
 
 from importlib.metadata import PackageNotFoundError, version as _version

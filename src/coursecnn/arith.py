@@ -172,8 +172,8 @@ def transposed_conv_output_size(n, kernel_size, stride=1, padding=0, output_padd
     dilation = _int(dilation, "dilation", 1)
     if output_padding >= max(stride, dilation):
         raise ValueError(
-            f"output_padding must be smaller than stride or dilation, got output_padding="
-            f"{output_padding} with stride={stride}, dilation={dilation}"
+            f"output_padding {output_padding} must be smaller than stride ({stride}) or dilation "
+            f"({dilation})"
         )
     size = (n - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
     if size < 1:
@@ -234,6 +234,8 @@ def fc_params(in_features, out_features, bias=True):
         37752832
     """
     i, o = _int(in_features, "in_features", 1), _int(out_features, "out_features", 1)
+    if not isinstance(bias, bool):  # bias="no" is truthy: it would count the biases silently
+        raise TypeError(f"bias must be True or False, got {bias!r}")
     return i * o + (o if bias else 0)
 
 

@@ -15,9 +15,12 @@ from .optim import *  # noqa: F401,F403
 from .perceptron import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
+from . import batchnorm, upsample  # noqa: E402  (chapter 7)
+from .batchnorm import *  # noqa: F401,F403,E402
+from .upsample import *  # noqa: F401,F403,E402
 
 __all__ = [
     name
     for module in (activations, autodiff, conv, gradcheck, layers, losses, optim, perceptron, pool, regularization)
     for name in module.__all__
-]
+] + batchnorm.__all__ + upsample.__all__

@@ -68,7 +68,7 @@ def step(x):
         array([0., 0., 1.])
     """
     x = _as_float(x)
-    return (x > 0).astype(x.dtype)
+    return (~(x <= 0)).astype(x.dtype)
 
 
 def step_grad(x):
@@ -196,7 +196,8 @@ def relu(x):
 def relu_grad(x):
     """relu_grad(x) -> ndarray
 
-    1 where ``x > 0``, else 0 (0 at ``x = 0``, as in PyTorch).
+    0 where ``x <= 0``, else 1: 0 at ``x = 0``, and 1 at NaN (the gradient passes through
+    a NaN, as in PyTorch).
 
     Args:
         x: an array of any shape.
@@ -210,7 +211,7 @@ def relu_grad(x):
         array([0., 0., 1.])
     """
     x = _as_float(x)
-    return (x > 0).astype(x.dtype)
+    return (~(x <= 0)).astype(x.dtype)
 
 
 def _slope(negative_slope):
@@ -283,6 +284,8 @@ def softmax(x, dim=-1):
     """
     x = _as_float(x)
     dim = _dim(x, dim, "softmax")
+    if x.shape[dim] == 0:
+        return x.copy()  # nothing to normalize: an empty result, as in PyTorch
     e = np.exp(x - x.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
 
@@ -307,6 +310,8 @@ def log_softmax(x, dim=-1):
     """
     x = _as_float(x)
     dim = _dim(x, dim, "log_softmax")
+    if x.shape[dim] == 0:
+        return x.copy()  # nothing to normalize: an empty result, as in PyTorch
     shifted = x - x.max(axis=dim, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 

@@ -247,7 +247,7 @@ def draw_graph(root, ax=None, show_grad=True):
     Returns:
         The Axes.
     """
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # here, not at the top: importing ref needs no matplotlib
 
     nodes, edges = trace(root)
     depth = {}

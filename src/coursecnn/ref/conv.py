@@ -1,26 +1,23 @@
-"""Convolution in NumPy: 1D, 2D and 3D, its backward pass, the transposed convolution, and two
-other ways to compute the same thing (the convolution theorem and a matrix product).
+"""Convolution in NumPy: 1D, 2D and 3D, its backward pass and the transposed convolution.
 
 Like PyTorch (and the lectures), "convolution" here is a cross-correlation: the kernel is not
 flipped. For one output value
 
-    y[n, k, i, j] = b[k] + sum_{c, u, v} x[n, g*C_g + c, i*s + u*d, j*s + v*d] * w[k, c, u, v]
+    y[n, k, i, j] = b[k] + sum_{c, u, v} x_p[n, c, i*s + u, j*s + v] * w[k, c, u, v]
 
-where ``g = k // (K / groups)`` is the kernel's group and ``C_g = C / groups``. The ``*_naive``
-functions are these loops written out. The fast ones turn the loops into BLAS calls: they
-gather every window of an image into a matrix (one copy, "im2col") and do one matrix product
-per image and group; with stride 1 they copy less (see ``_shifted.py``). The backward pass
-reuses both: ``dw`` is a product of ``dy`` with the same windows, and ``dx`` is a convolution
-of ``dy`` with the flipped kernel (stride 1) or ``dy`` spread back through the kernel.
+with ``x_p`` the padded input. Each operation comes twice. The ``*_naive`` version is the
+formula as loops over the outputs (padding and stride in the loops; dilation and groups as
+short steps before them). The other is the same sum as one matrix product per group: im2col
+lays every window out as a column (``columns.py``), and the kernels, one per row, multiply
+all windows at once. ``coursecnn.fast`` holds faster versions of the same functions.
 """
 
 import numpy as np
 
-from . import _conv_checks as chk
-from ._conv_loops import conv2d_backward_naive, conv2d_naive, conv_transpose2d_naive
-from ._padding import pad2d, pad_spatial, pad_spatial_backward
-from ._shifted import conv2d_shifted, worth_it
-from ._windows import col2im, im2col
+from .._checks import conv_arrays, grad_like, loop_budget, memory_budget, x_layout
+from .columns import col2im, im2col
+from .conv_forms import conv2d_as_matrix, conv2d_fft  # exported from here too
+from .padding import pad2d, pad_spatial, pad_spatial_backward
 
 __all__ = [
     "conv1d",
@@ -35,117 +32,241 @@ __all__ = [
     "conv_transpose2d_naive",
     "conv2d_fft",
     "conv2d_as_matrix",
+    "dilate_kernel",
     "pad2d",
+    "im2col",
+    "col2im",
 ]
 
-
-# ------------------------------------------------------------------------------ shared kernels
-
-_DW_TEMP_LIMIT = 2**22  # elements of the per-image dw products held at once (chunk * w.size)
+_VECTORIZED = "use conv2d (the vectorized version)"
 
 
-def _forward(x, w, b, stride, pads, dilation, groups, mode, out_size):
-    n, k = x.shape[0], w.shape[0]
-    xp = pad_spatial(x, pads, mode)
-    if len(out_size) == 2 and worth_it(w, stride):
-        y = conv2d_shifted(xp, w, groups, dilation, out_size)  # same numbers, a third of the copying
-    else:
-        cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (N, G, C/G * F, O)
-        wmat = w.reshape(groups, k // groups, -1)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
-        # one product per image and group, (K/G, C/G * F) @ (C/G * F, O), small enough to stay
-        # in cache; the result (N, G, K/G, O) is already (N, K, *O) in memory
-        y = np.matmul(wmat, cols).reshape((n, k) + out_size)
+def dilate_kernel(w, dilation):
+    """dilate_kernel(w, dilation) -> ndarray
+
+    The kernel with ``d - 1`` zeros between its taps: a convolution with
+    dilation ``d`` equals a plain one with this wider kernel.
+
+    Args:
+        w: kernels of shape ``(K, C, F_h, F_w)``.
+        dilation: ``(d_h, d_w)``.
+
+    Returns:
+        A new array of shape ``(K, C, d_h (F_h - 1) + 1, d_w (F_w - 1) + 1)``.
+
+    Example::
+
+        >>> dilate_kernel(np.ones((1, 1, 1, 3)), (1, 2))[0, 0]
+        array([[1., 0., 1., 0., 1.]])
+    """
+    (d_h, d_w), (f_h, f_w) = dilation, w.shape[2:]
+    wide = np.zeros(w.shape[:2] + (d_h * (f_h - 1) + 1, d_w * (f_w - 1) + 1), w.dtype)
+    wide[:, :, ::d_h, ::d_w] = w
+    return wide
+
+
+# ----------------------------------------------------------------------------- loops
+
+
+def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
+                 padding_mode="zeros", *, max_steps=None):
+    """conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
+    padding_mode="zeros", *, max_steps=None) -> ndarray
+
+    :func:`conv2d` as loops over the outputs: each output is the sum of a
+    window of the padded input times the kernel. Same arguments, result and
+    errors as :func:`conv2d`; slow.
+
+    Args:
+        x, w, b, stride, padding, dilation, groups, padding_mode: as in
+            :func:`conv2d`.
+        max_steps (int): refuse to run more loop iterations than this (one per
+            output value). Default: ``None``, meaning 10**6 (a few seconds).
+
+    Returns:
+        An array of shape ``(N, K, H_out, W_out)``.
+
+    Example::
+
+        >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+        >>> conv2d_naive(x, np.ones((1, 1, 2, 2)))[0, 0].tolist()
+        [[8.0, 12.0], [20.0, 24.0]]
+    """
+    x, w, b, spec = conv_arrays("conv2d_naive", 2, x, w, b, stride, padding,
+                                dilation, groups, padding_mode)
+    N, K, (H_out, W_out) = spec.batch, spec.out_channels, spec.out_size
+    loop_budget("conv2d_naive", N * K * H_out * W_out, max_steps, _VECTORIZED)
+    xp = pad2d(x, spec.padding, spec.padding_mode)
+    w = dilate_kernel(w, spec.dilation)  # dilation: zeros between the taps
+    C_g, F_h, F_w = w.shape[1:]  # channels per group, (dilated) kernel size
+    K_g = K // spec.groups  # kernels per group
+    s_h, s_w = spec.stride
+    y = np.zeros((N, K, H_out, W_out), dtype=x.dtype)
+    for n in range(N):
+        for k in range(K):
+            # groups: kernel k sees channels c0 ... c0 + C_g - 1
+            c0 = (k // K_g) * C_g
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows = slice(i * s_h, i * s_h + F_h)
+                    cols = slice(j * s_w, j * s_w + F_w)
+                    window = xp[n, c0 : c0 + C_g, rows, cols]
+                    y[n, k, i, j] = np.sum(window * w[k])
     if b is not None:
-        y += b.reshape((1, k) + (1,) * len(out_size))
+        y += b.reshape(1, K, 1, 1)
     return y
 
 
-def _spread(wmat, src, kernel, stride, dilation, in_size, full_size):
-    """Every input value scatters ``value * kernel`` into the output positions its window
-    covers: the transposed convolution, and a convolution's ``dx``.
+def conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1, groups=1,
+                          padding_mode="zeros", *, max_steps=None):
+    """conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1,
+    groups=1, padding_mode="zeros", *, max_steps=None) -> (dx, dw, db)
 
-    ``wmat`` is ``(G, Cin/G, Cout/G * prod(F))``, ``src`` is ``(N, G, Cin/G, prod(I))``;
-    returns ``(N, Cout, *full_size)``.
+    :func:`conv2d_backward` as the loops of :func:`conv2d_naive` run again:
+    where the forward pass added ``window * w[k]`` into ``y[n, k, i, j]``, the
+    backward pass adds ``dy[n, k, i, j] * w[k]`` onto the window's pixels
+    (``dx``) and ``dy[n, k, i, j] * window`` onto the kernel (``dw``): the
+    chain rule, term by term.
+
+    Args:
+        dy: gradient of the output, shape ``(N, K, H_out, W_out)``.
+        x, w, stride, padding, dilation, groups, padding_mode: as given to
+            :func:`conv2d`.
+        max_steps (int): as in :func:`conv2d_naive`. Default: ``None``.
+
+    Returns:
+        ``(dx, dw, db)`` shaped like ``x``, ``w`` and ``(K,)``.
+
+    Example::
+
+        >>> x, w = np.ones((1, 1, 2, 2)), np.full((1, 1, 2, 2), 3.0)
+        >>> dx, dw, db = conv2d_backward_naive(np.ones((1, 1, 1, 1)), x, w)
+        >>> dx[0, 0].tolist(), db.tolist()
+        ([[3.0, 3.0], [3.0, 3.0]], [1.0])
     """
-    n, groups = src.shape[:2]
-    cols = np.matmul(wmat.transpose(0, 2, 1), src)  # (N, G, Cout/G * F, I)
-    cols = cols.reshape((n, -1) + tuple(kernel) + tuple(in_size))  # (N, Cout, *F, *I), a view
-    return col2im(cols, full_size, kernel, stride, dilation, in_size)
-
-
-def _flipped_kernel(w, groups):
-    """(K, C/G, *F) -> (C, K/G, *F) with every kernel turned by 180 degrees: the kernel of the
-    convolution that carries dy back to dx."""
-    k, cg = w.shape[:2]
-    nd = w.ndim - 2
-    g = w.reshape((groups, k // groups, cg) + w.shape[2:])  # (G, K/G, C/G, *F), a view
-    g = g.transpose((0, 2, 1) + tuple(range(3, 3 + nd)))  # (G, C/G, K/G, *F), a view
-    g = g[(Ellipsis,) + (slice(None, None, -1),) * nd]  # flipped along every spatial axis
-    return g.reshape((groups * cg, k // groups) + w.shape[2:])
-
-
-def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
-    n, k = x.shape[0], w.shape[0]
-    nd = len(out_size)
-    xp = pad_spatial(x, pads, mode)
-    dyg = dy.reshape(n, groups, k // groups, -1)  # (N, K, *O) -> (N, G, K/G, O)
-    db = dy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
-    # dw: each weight met one pixel per output position, weighted by that position's dy;
-    # one product per image, (K/G, O) @ (O, C/G * F), then the sum over the batch
-    cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (N, G, C/G * F, O)
-    cols_t = cols.transpose(0, 1, 3, 2)  # (N, G, O, C/G * F), a view
-    chunk = max(1, _DW_TEMP_LIMIT // w.size)  # images per product: bounds the temporary
-    dw = np.zeros((groups, k // groups, cols.shape[2]), dtype=w.dtype)
-    for i in range(0, n, chunk):
-        dw += np.matmul(dyg[i : i + chunk], cols_t[i : i + chunk]).sum(axis=0)
-    dw = dw.reshape(w.shape)
-    del cols, cols_t
-    # dx: each dy spreads back through the kernel onto the pixels it read (a transposed conv)
-    flipped = _flipped_kernel(w, groups)  # (C, K/G, *F)
-    if nd == 2 and worth_it(flipped, stride):
-        # with stride 1 that is the full convolution of dy with the flipped kernel, channels
-        # swapped: pad dy by d(F - 1) so every pixel sees every tap, and reuse the forward path
-        full = tuple(d * (f - 1) for d, f in zip(dilation, w.shape[2:]))
-        dxp = _forward(dy, flipped, None, stride, full, dilation, groups, "zeros", xp.shape[2:])
-    else:
-        wmat = w.reshape(groups, k // groups, -1)  # (G, K/G, C/G * F)
-        dxp = _spread(wmat, dyg, w.shape[2:], stride, dilation, out_size, xp.shape[2:])
-    dx = pad_spatial_backward(dxp, pads, mode)
+    fname = "conv2d_backward_naive"
+    x, w, _, spec = conv_arrays(fname, 2, x, w, None, stride, padding,
+                                dilation, groups, padding_mode)
+    dy = grad_like(fname, dy, spec.out_shape, "(N, K, H_out, W_out)")
+    x, w, dy = _one_dtype(x, w, dy)
+    N, K, (H_out, W_out) = spec.batch, spec.out_channels, spec.out_size
+    loop_budget(fname, N * K * H_out * W_out, max_steps, "use conv2d_backward")
+    xp = pad2d(x, spec.padding, spec.padding_mode)
+    wd = dilate_kernel(w, spec.dilation)  # dilation: zeros between the taps
+    C_g, F_h, F_w = wd.shape[1:]
+    K_g = K // spec.groups
+    s_h, s_w = spec.stride
+    dxp = np.zeros(xp.shape, dtype=xp.dtype)
+    dwd = np.zeros(wd.shape, dtype=xp.dtype)
+    for n in range(N):
+        for k in range(K):
+            c0 = (k // K_g) * C_g
+            for i in range(H_out):
+                for j in range(W_out):
+                    top, left = i * s_h, j * s_w
+                    rows = slice(top, top + F_h)
+                    cols = slice(left, left + F_w)
+                    window = xp[n, c0 : c0 + C_g, rows, cols]
+                    dxp[n, c0 : c0 + C_g, rows, cols] += dy[n, k, i, j] * wd[k]
+                    dwd[k] += dy[n, k, i, j] * window
+    d_h, d_w = spec.dilation
+    dw = dwd[:, :, ::d_h, ::d_w]  # only the real taps have weights
+    db = dy.sum(axis=(0, 2, 3))
+    # padded pixels were copies (or zeros): their gradient goes to their source
+    dx = pad_spatial_backward(dxp, spec.padding, spec.padding_mode)
     return dx, dw, db
 
 
-# --------------------------------------------------------------------------------- forward
+def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0,
+                           groups=1, dilation=1, *, max_steps=None):
+    """conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, *, max_steps=None) -> ndarray
 
-
-def _conv(fname, nd, x, w, b, stride, padding, dilation, groups, padding_mode):
-    x, w, b, stride, pads, dilation, groups, out = chk.conv_args(
-        fname, x, w, b, stride, padding, dilation, groups, padding_mode, nd
-    )
-    return _forward(x, w, b, stride, pads, dilation, groups, padding_mode, out)
-
-
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> ndarray
-
-    Applies a 2D convolution (a cross-correlation, as in PyTorch) over a batch of images:
-    ``y[n, k, i, j] = b[k] + sum_{c,u,v} x[n, g C_g + c, i s + u d, j s + v d] w[k, c, u, v]``.
+    :func:`conv_transpose2d` as loops: every input value ``x[n, c, i, j]``
+    adds a copy of its kernel, scaled by the value, onto the output at
+    ``(i s, j s)``; then ``padding`` rows and columns are cropped from each
+    side.
 
     Args:
-        x: input of shape ``(N, C, H, W)``, float32 or float64 (integers become float64).
-        w: kernels of shape ``(K, C // groups, F_h, F_w)``.
-        b: biases of shape ``(K,)``, or ``None`` for none. Default: ``None``.
-        stride (int or pair): step between windows, ``s`` or ``(s_h, s_w)``. Default: ``1``.
-        padding (int or pair): pixels added on each side, ``p`` or ``(p_h, p_w)``. Default: ``0``.
-        dilation (int or pair): spacing between kernel taps; ``1`` means none. Default: ``1``.
-        groups (int): split channels into this many groups, each convolved with its own
-            ``K // groups`` kernels (``groups=C`` is a depthwise convolution). Default: ``1``.
-        padding_mode (str): ``"zeros"``, ``"replicate"`` (repeat the border pixel),
-            ``"reflect"`` or ``"circular"``. Default: ``"zeros"``.
+        x: input of shape ``(N, C_in, H, W)``.
+        w: kernels of shape ``(C_in, C_out // groups, F_h, F_w)``.
+        b, stride, padding, output_padding, groups, dilation: as in
+            :func:`conv_transpose2d`.
+        max_steps (int): as in :func:`conv2d_naive`. Default: ``None``.
 
     Returns:
-        An array of shape ``(N, K, H_out, W_out)`` with
-        ``H_out = floor((H + 2 p_h - d_h (F_h - 1) - 1) / s_h) + 1`` (likewise ``W_out``); float32
-        when ``x``, ``w`` (and ``b``) are float32, float64 otherwise.
+        An array of shape ``(N, C_out, H_out, W_out)``.
+
+    Example::
+
+        >>> x, w = np.ones((1, 1, 1, 2)), np.ones((1, 1, 1, 2))
+        >>> conv_transpose2d_naive(x, w)[0, 0].tolist()
+        [[1.0, 2.0, 1.0]]
+    """
+    fname = "conv_transpose2d_naive"
+    x, w, b, spec = conv_arrays(fname, 2, x, w, b, stride, padding, dilation,
+                                groups, transposed=True,
+                                output_padding=output_padding)
+    N, C_in, (H, W) = spec.batch, spec.in_channels, spec.in_size
+    loop_budget(fname, N * C_in * H * W, max_steps, "use conv_transpose2d")
+    w = dilate_kernel(w, spec.dilation)
+    C_og, F_h, F_w = w.shape[1:]  # output channels per group, kernel size
+    C_ig = C_in // spec.groups  # input channels per group
+    (s_h, s_w), (p_h, p_w) = spec.stride, spec.padding
+    H_out, W_out = spec.out_size
+    # the uncropped output: every copy of the kernel fits in it
+    y = np.zeros((N, spec.out_channels, H_out + 2 * p_h, W_out + 2 * p_w), x.dtype)
+    for n in range(N):
+        for c in range(C_in):
+            o0 = (c // C_ig) * C_og  # groups: channel c writes o0 ... o0 + C_og - 1
+            for i in range(H):
+                for j in range(W):
+                    rows = slice(i * s_h, i * s_h + F_h)
+                    cols = slice(j * s_w, j * s_w + F_w)
+                    y[n, o0 : o0 + C_og, rows, cols] += x[n, c, i, j] * w[c]
+    y = y[:, :, p_h : p_h + H_out, p_w : p_w + W_out]  # padding crops
+    if b is not None:
+        y = y + b.reshape(1, -1, 1, 1)
+    return y
+
+
+# ----------------------------------------------------------------- im2col: vectorized
+
+
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
+           padding_mode="zeros", *, max_bytes=None):
+    """conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
+    padding_mode="zeros", *, max_bytes=None) -> ndarray
+
+    Applies a 2D convolution (a cross-correlation, as in PyTorch) over a
+    batch of images, as im2col and one matrix product per group:
+    ``y[n, k, i, j] = b[k] + sum_{c,u,v} x_p[n, c', i s + u d, j s + v d]
+    w[k, c, u, v]``, with ``c'`` channel ``c`` of kernel ``k``'s group.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``, float32 or float64 (integers
+            become float64).
+        w: kernels of shape ``(K, C // groups, F_h, F_w)``.
+        b: biases of shape ``(K,)``, or ``None`` for none. Default: ``None``.
+        stride (int or pair): step between windows, ``s`` or ``(s_h, s_w)``.
+            Default: ``1``.
+        padding (int or pair): pixels added on each side, ``p`` or
+            ``(p_h, p_w)``. Default: ``0``.
+        dilation (int or pair): spacing between kernel taps; ``1`` means
+            none. Default: ``1``.
+        groups (int): split the channels into this many groups, each
+            convolved with its own ``K // groups`` kernels (``groups=C`` is a
+            depthwise convolution). Default: ``1``.
+        padding_mode (str): ``"zeros"``, ``"replicate"`` (repeat the border
+            pixel), ``"reflect"`` or ``"circular"``. Default: ``"zeros"``.
+        max_bytes (int): refuse to build an im2col matrix larger than this.
+            Default: ``None``, meaning 1 GiB.
+
+    Returns:
+        An array of shape ``(N, K, H_out, W_out)``, with
+        ``H_out = floor((H + 2 p_h - d_h (F_h - 1) - 1) / s_h) + 1``
+        (likewise ``W_out``); float32 when ``x``, ``w`` (and ``b``) are
+        float32, float64 otherwise. An empty batch (``N = 0``) gives an
+        empty result.
 
     Example::
 
@@ -156,14 +277,45 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         >>> conv2d(x, w, padding=1).shape
         (1, 1, 5, 5)
     """
-    return _conv("conv2d", 2, x, w, b, stride, padding, dilation, groups, padding_mode)
+    x, w, b, spec = conv_arrays("conv2d", 2, x, w, b, stride, padding,
+                                dilation, groups, padding_mode)
+    _im2col_budget("conv2d", spec, x.itemsize, max_bytes)
+    N, K, G = spec.batch, spec.out_channels, spec.groups
+    C_g, F_h, F_w = w.shape[1:]
+    H_out, W_out = spec.out_size
+    xp = pad_spatial(x, spec.padding, spec.padding_mode)
+    # (N, C * F_h * F_w, H_out * W_out): one column per window
+    cols = im2col(xp, spec.kernel_size, spec.stride, spec.dilation)
+    # -> (N, G, C_g * F_h * F_w, H_out * W_out): the rows of group g are
+    # its channels' taps, which come one after the other
+    cols = cols.reshape(N, G, C_g * F_h * F_w, H_out * W_out)
+    # (K, C_g, F_h, F_w) -> (G, K_g, C_g * F_h * F_w): one kernel per row
+    kernels = w.reshape(G, K // G, C_g * F_h * F_w)
+    # (G, K_g, C_g F_h F_w) @ (N, G, C_g F_h F_w, H_out W_out)
+    # -> (N, G, K_g, H_out W_out): every kernel times every window
+    y = kernels @ cols
+    # -> (N, K, H_out, W_out): group g's kernels are kernels g K_g, ...
+    y = y.reshape(N, K, H_out, W_out)
+    if b is not None:
+        y += b.reshape(1, K, 1, 1)
+    return y
 
 
-def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> ndarray
+def _im2col_budget(fname, spec, itemsize, max_bytes):
+    """The columns hold every input pixel once per kernel tap that reads it."""
+    taps = int(np.prod(spec.kernel_size)) * spec.in_channels
+    nbytes = spec.batch * taps * int(np.prod(spec.out_size)) * itemsize
+    memory_budget(fname, nbytes, max_bytes, "the im2col matrix",
+                  "use less padding or a smaller batch")
+
+
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+           *, max_bytes=None):
+    """conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_bytes=None) -> ndarray
 
     Applies a 1D convolution (cross-correlation) over a batch of sequences:
-    ``y[n, k, i] = b[k] + sum_{c,u} x[n, g C_g + c, i s + u d] w[k, c, u]``.
+    ``y[n, k, i] = b[k] + sum_{c,u} x[n, g C_g + c, i s + u d] w[k, c, u]``, computed as
+    :func:`conv2d` on images one pixel tall.
 
     Args:
         x: input of shape ``(N, C, L)``.
@@ -173,6 +325,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         groups (int): channel groups. Default: ``1``.
         padding_mode (str): ``"zeros"``, ``"replicate"``, ``"reflect"`` or ``"circular"``.
             Default: ``"zeros"``.
+        max_bytes (int): as in :func:`conv2d`. Default: ``None``.
 
     Returns:
         An array of shape ``(N, K, L_out)``, ``L_out = floor((L + 2p - d(F_l - 1) - 1)/s) + 1``.
@@ -182,14 +335,22 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         >>> conv1d(np.array([[[1.0, 2.0, 3.0, 4.0]]]), np.array([[[1.0, -1.0]]]))[0, 0].tolist()
         [-1.0, -1.0, -1.0]
     """
-    return _conv("conv1d", 1, x, w, b, stride, padding, dilation, groups, padding_mode)
+    x, w, b, spec = conv_arrays("conv1d", 1, x, w, b, stride, padding, dilation, groups, padding_mode)
+    _im2col_budget("conv1d", spec, x.itemsize, max_bytes)
+    xp = pad_spatial(x, spec.padding, spec.padding_mode)
+    # (N, C, L) -> (N, C, 1, L): a sequence is an image one pixel tall
+    y = conv2d(xp[:, :, None, :], w[:, :, None, :], b, (1,) + spec.stride, 0, (1,) + spec.dilation, groups)
+    return y[:, :, 0, :]
 
 
-def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> ndarray
+def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+           *, max_bytes=None):
+    """conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_bytes=None) -> ndarray
 
     Applies a 3D convolution (cross-correlation) over a batch of volumes (or video clips):
     ``y[n, k, t, i, j] = b[k] + sum_{c,r,u,v} x[n, g C_g + c, t s + r d, i s + u d, j s + v d] w[k, c, r, u, v]``.
+    Computed as a sum of 2D convolutions: output slice ``t`` adds up :func:`conv2d` of input
+    slice ``t s + r d`` with kernel slice ``r``, for every kernel depth ``r``.
 
     Args:
         x: input of shape ``(N, C, D, H, W)``.
@@ -199,6 +360,7 @@ def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         groups (int): channel groups. Default: ``1``.
         padding_mode (str): ``"zeros"``, ``"replicate"``, ``"reflect"`` or ``"circular"``.
             Default: ``"zeros"``.
+        max_bytes (int): as in :func:`conv2d`. Default: ``None``.
 
     Returns:
         An array of shape ``(N, K, D_out, H_out, W_out)``.
@@ -208,39 +370,42 @@ def conv3d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         >>> conv3d(np.ones((1, 2, 3, 3, 3)), np.ones((4, 2, 2, 2, 2))).shape
         (1, 4, 2, 2, 2)
     """
-    return _conv("conv3d", 3, x, w, b, stride, padding, dilation, groups, padding_mode)
+    x, w, b, spec = conv_arrays("conv3d", 3, x, w, b, stride, padding, dilation, groups, padding_mode)
+    _im2col_budget("conv3d", spec, x.itemsize, max_bytes)
+    xp = pad_spatial(x, spec.padding, spec.padding_mode)
+    s_d, d_d = spec.stride[0], spec.dilation[0]
+    y = np.zeros(spec.out_shape, dtype=x.dtype)
+    for t in range(spec.out_size[0]):
+        for r in range(spec.kernel_size[0]):
+            y[:, :, t] += conv2d(xp[:, :, t * s_d + r * d_d], w[:, :, r], None, spec.stride[1:], 0,
+                                 spec.dilation[1:], groups)
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1, 1)
+    return y
 
 
-# -------------------------------------------------------------------------------- backward
+# -------------------------------------------------------------------------- backward
 
 
-def _conv_backward(fname, nd, dy, x, w, stride, padding, dilation, groups, padding_mode):
-    x, w, _, stride, pads, dilation, groups, out = chk.conv_args(
-        fname, x, w, None, stride, padding, dilation, groups, padding_mode, nd
-    )
-    dy = chk.check_grad(fname, dy, (x.shape[0], w.shape[0]) + out, "(N, K" + chk.x_layout(nd)[5:])
-    dtype = chk.common_dtype(x, w, dy)
-    x, w, dy = x.astype(dtype, copy=False), w.astype(dtype, copy=False), dy.astype(dtype, copy=False)
-    return _backward(dy, x, w, stride, pads, dilation, groups, padding_mode, out)
-
-
-def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> (dx, dw, db)
+def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1,
+                    padding_mode="zeros", *, max_bytes=None):
+    """conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_bytes=None) -> (dx, dw, db)
 
     The gradients of :func:`conv2d` with respect to its input, kernels and biases, given the
     gradient ``dy`` of a loss with respect to its output.
 
-    ``db`` sums ``dy`` over the batch and positions; ``dw`` correlates the input with ``dy``
-    (each weight met one pixel per output position); ``dx`` is the convolution done backwards:
-    every ``dy`` value spreads back through the kernel onto the pixels its window read. With
-    stride 1 and no padding that is a full convolution of ``dy`` with the flipped kernel
-    (channels swapped), and in general it is ``conv_transpose2d(dy, w, stride, padding)``.
+    ``db`` sums ``dy`` over the batch and positions; ``dw`` multiplies ``dy`` with the same
+    im2col columns as the forward pass (each weight met one pixel per output position); ``dx``
+    is the forward pass run backwards: ``w^T dy`` gives each window's gradient as a column, and
+    col2im adds the columns back onto the pixels they were read from. With stride 1 and no
+    padding that is a full convolution of ``dy`` with the flipped kernel (channels swapped),
+    and in general it is ``conv_transpose2d(dy, w, stride, padding)``.
 
     Args:
         dy: gradient of the output, shape ``(N, K, H_out, W_out)``.
         x: the forward input, shape ``(N, C, H, W)``.
         w: the kernels, shape ``(K, C // groups, F_h, F_w)``.
-        stride, padding, dilation, groups, padding_mode: as given to :func:`conv2d`.
+        stride, padding, dilation, groups, padding_mode, max_bytes: as given to :func:`conv2d`.
 
     Returns:
         ``(dx, dw, db)`` of shapes ``(N, C, H, W)``, ``(K, C // groups, F_h, F_w)`` and ``(K,)``.
@@ -256,17 +421,50 @@ def conv2d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding
         >>> dw[0, 0].tolist(), db.tolist()
         ([[8.0, 12.0], [20.0, 24.0]], [4.0])
     """
-    return _conv_backward("conv2d_backward", 2, dy, x, w, stride, padding, dilation, groups, padding_mode)
+    fname = "conv2d_backward"
+    x, w, _, spec = conv_arrays(fname, 2, x, w, None, stride, padding, dilation,
+                                groups, padding_mode)
+    dy = grad_like(fname, dy, spec.out_shape, "(N, K, H_out, W_out)")
+    x, w, dy = _one_dtype(x, w, dy)
+    _im2col_budget(fname, spec, x.itemsize, max_bytes)
+    N, K, G = spec.batch, spec.out_channels, spec.groups
+    C_g, F_h, F_w = w.shape[1:]
+    H_out, W_out = spec.out_size
+    xp = pad_spatial(x, spec.padding, spec.padding_mode)
+    # the forward pass's columns, (N, G, C_g * F_h * F_w, H_out * W_out)
+    cols = im2col(xp, spec.kernel_size, spec.stride, spec.dilation)
+    cols = cols.reshape(N, G, C_g * F_h * F_w, H_out * W_out)
+    # dy laid out like the forward product: (N, G, K_g, H_out * W_out)
+    dy_g = dy.reshape(N, G, K // G, H_out * W_out)
+    db = dy.sum(axis=(0, 2, 3))
+    # dw = dy @ cols^T, summed over the images: (G, K_g, C_g * F_h * F_w)
+    dw = (dy_g @ cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    dw = dw.reshape(w.shape)
+    # dx: w^T @ dy gives each window's gradient, (N, G, C_g F_h F_w, H_out W_out)
+    kernels = w.reshape(G, K // G, C_g * F_h * F_w)
+    dcols = kernels.transpose(0, 2, 1) @ dy_g
+    # -> (N, C * F_h * F_w, H_out * W_out), im2col's layout; col2im adds the
+    # windows' gradients back onto the pixels they read
+    dcols = dcols.reshape(N, G * C_g * F_h * F_w, H_out * W_out)
+    dxp = col2im(dcols, xp.shape[2:], spec.kernel_size, spec.stride, spec.dilation, spec.out_size)
+    dx = pad_spatial_backward(dxp, spec.padding, spec.padding_mode)
+    return dx, dw, db
 
 
-def conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> (dx, dw, db)
+def _one_dtype(*arrays):
+    dtype = np.result_type(*arrays)
+    return tuple(a.astype(dtype, copy=False) for a in arrays)
 
-    The gradients of :func:`conv1d`; see :func:`conv2d_backward`.
+
+def conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+                    *, max_bytes=None):
+    """conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_bytes=None) -> (dx, dw, db)
+
+    The gradients of :func:`conv1d`: :func:`conv2d_backward` on images one pixel tall.
 
     Args:
         dy: shape ``(N, K, L_out)``. x: shape ``(N, C, L)``. w: shape ``(K, C // groups, F_l)``.
-        stride, padding, dilation, groups, padding_mode: as given to :func:`conv1d`.
+        stride, padding, dilation, groups, padding_mode, max_bytes: as given to :func:`conv1d`.
 
     Returns:
         ``(dx, dw, db)`` shaped like ``x``, ``w`` and ``(K,)``.
@@ -277,18 +475,27 @@ def conv1d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding
         >>> dx[0, 0].tolist(), dw[0, 0].tolist()
         ([1.0, 2.0, 2.0, 1.0], [3.0, 6.0])
     """
-    return _conv_backward("conv1d_backward", 1, dy, x, w, stride, padding, dilation, groups, padding_mode)
+    fname = "conv1d_backward"
+    x, w, _, spec = conv_arrays(fname, 1, x, w, None, stride, padding, dilation, groups, padding_mode)
+    dy = grad_like(fname, dy, spec.out_shape, "(N, K, L_out)")
+    _im2col_budget(fname, spec, x.itemsize, max_bytes)
+    xp = pad_spatial(x, spec.padding, spec.padding_mode)
+    dxp, dw, db = conv2d_backward(dy[:, :, None, :], xp[:, :, None, :], w[:, :, None, :],
+                                  (1,) + spec.stride, 0, (1,) + spec.dilation, groups)
+    dx = pad_spatial_backward(dxp[:, :, 0, :], spec.padding, spec.padding_mode)
+    return dx, dw[:, :, 0, :], db
 
 
-def conv3d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
-    """conv3d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros") -> (dx, dw, db)
+def conv3d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+                    *, max_bytes=None):
+    """conv3d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros", *, max_bytes=None) -> (dx, dw, db)
 
-    The gradients of :func:`conv3d`; see :func:`conv2d_backward`.
+    The gradients of :func:`conv3d`: the backward pass of each of its 2D convolutions, added up.
 
     Args:
         dy: shape ``(N, K, D_out, H_out, W_out)``. x: shape ``(N, C, D, H, W)``.
         w: shape ``(K, C // groups, F_d, F_h, F_w)``.
-        stride, padding, dilation, groups, padding_mode: as given to :func:`conv3d`.
+        stride, padding, dilation, groups, padding_mode, max_bytes: as given to :func:`conv3d`.
 
     Returns:
         ``(dx, dw, db)`` shaped like ``x``, ``w`` and ``(K,)``.
@@ -299,10 +506,26 @@ def conv3d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding
         >>> float(dx.sum()), float(dw.sum()), db.tolist()
         (8.0, 8.0, [1.0])
     """
-    return _conv_backward("conv3d_backward", 3, dy, x, w, stride, padding, dilation, groups, padding_mode)
+    fname = "conv3d_backward"
+    x, w, _, spec = conv_arrays(fname, 3, x, w, None, stride, padding, dilation, groups, padding_mode)
+    dy = grad_like(fname, dy, spec.out_shape, "(N, K, D_out, H_out, W_out)")
+    x, w, dy = _one_dtype(x, w, dy)
+    _im2col_budget(fname, spec, x.itemsize, max_bytes)
+    xp = pad_spatial(x, spec.padding, spec.padding_mode)
+    s_d, d_d = spec.stride[0], spec.dilation[0]
+    dxp, dw = np.zeros(xp.shape, x.dtype), np.zeros(w.shape, x.dtype)
+    for t in range(spec.out_size[0]):
+        for r in range(spec.kernel_size[0]):
+            z = t * s_d + r * d_d  # the input slice that kernel slice r read for output slice t
+            dx_z, dw_r, _ = conv2d_backward(dy[:, :, t], xp[:, :, z], w[:, :, r], spec.stride[1:], 0,
+                                            spec.dilation[1:], groups)
+            dxp[:, :, z] += dx_z
+            dw[:, :, r] += dw_r
+    dx = pad_spatial_backward(dxp, spec.padding, spec.padding_mode)
+    return dx, dw, dy.sum(axis=(0, 2, 3, 4))
 
 
-# ---------------------------------------------------------------------- transposed convolution
+# -------------------------------------------------------------------- transposed convolution
 
 
 def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -312,7 +535,8 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
     scatters a copy of the kernel, scaled by the value, into the output, the copies ``stride``
     pixels apart, and overlapping copies add up. It is the backward pass (``dx``) of
     :func:`conv2d` with the same ``w``, ``stride`` and ``padding``, which is why ``w`` has the
-    conv's layout with in and out swapped.
+    conv's layout with in and out swapped, and why it is computed the same way: ``w^T x`` then
+    col2im.
 
     Args:
         x: input of shape ``(N, C_in, H, W)``.
@@ -339,134 +563,22 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
         >>> conv_transpose2d(np.ones((1, 1, 3, 3)), np.ones((1, 2, 3, 3)), stride=2).shape
         (1, 2, 7, 7)
     """
-    fname, nd = "conv_transpose2d", 2
-    x = chk.as_input(fname, x, "x", nd + 2, chk.x_layout(nd))
-    w = chk.as_input(fname, w, "w", nd + 2, chk.w_layout(nd, transposed=True))
-    stride = chk.as_tuple(fname, stride, "stride", nd, 1)
-    pads = chk.as_tuple(fname, padding, "padding", nd, 0)
-    out_pads = chk.as_tuple(fname, output_padding, "output_padding", nd, 0)
-    dilation = chk.as_tuple(fname, dilation, "dilation", nd, 1)
-    groups = chk.as_groups(fname, groups)
-    c_in = x.shape[1]
-    if c_in % groups:
-        raise ValueError(f"{fname}: the input's {c_in} channels must be divisible by groups ({groups})")
-    if w.shape[0] != c_in:
-        raise ValueError(
-            f"{fname}: channel mismatch: x has {c_in} channels but w (C_in, C_out // groups, F_h, F_w) "
-            f"expects {w.shape[0]}"
-        )
-    if 0 in w.shape[1:]:
-        raise ValueError(f"{fname}: w must have at least one output channel and tap, got shape {w.shape}")
-    cout = w.shape[1] * groups
-    b = chk.check_bias(fname, b, cout)
-    full, out = [], []
-    for op, s, d, n, f, p in zip(out_pads, stride, dilation, x.shape[2:], w.shape[2:], pads):
-        if op >= max(s, d):
-            raise ValueError(
-                f"{fname}: output_padding {op} must be smaller than stride ({s}) or dilation ({d})"
-            )
-        full.append((n - 1) * s + d * (f - 1) + 1 + op)
-        if full[-1] - 2 * p < 1:
-            raise ValueError(f"{fname}: padding {p} crops the whole output (size {full[-1]} before cropping)")
-        out.append(full[-1] - 2 * p)
-    dtype = chk.common_dtype(x, w, b)
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    wmat = w.reshape(groups, c_in // groups, -1)  # (C_in, C_out/G, *F) -> (G, C_in/G, C_out/G * F)
-    xg = x.reshape(x.shape[0], groups, c_in // groups, -1)  # (N, C_in, *I) -> (N, G, C_in/G, I)
-    y = _spread(wmat, xg, w.shape[2:], stride, dilation, x.shape[2:], full)
-    y = pad_spatial_backward(y, pads, "zeros")  # crop: padding removes rows and columns here
+    x, w, b, spec = conv_arrays("conv_transpose2d", 2, x, w, b, stride, padding, dilation, groups,
+                                transposed=True, output_padding=output_padding)
+    N, C_in, G = spec.batch, spec.in_channels, spec.groups
+    C_og, F_h, F_w = w.shape[1:]
+    H, W = spec.in_size
+    (p_h, p_w), (H_out, W_out) = spec.padding, spec.out_size
+    # (C_in, C_og, F_h, F_w) -> (G, C_in / G, C_og * F_h * F_w): one input channel per row
+    kernels = w.reshape(G, C_in // G, C_og * F_h * F_w)
+    # (N, C_in, H, W) -> (N, G, C_in / G, H * W)
+    x_g = x.reshape(N, G, C_in // G, H * W)
+    # w^T x: the scaled copy of the kernel each input pixel spreads, as a column
+    cols = (kernels.transpose(0, 2, 1) @ x_g).reshape(N, G * C_og * F_h * F_w, H * W)
+    # col2im adds the copies up on the uncropped output, then padding crops it
+    full = (H_out + 2 * p_h, W_out + 2 * p_w)
+    y = col2im(cols, full, spec.kernel_size, spec.stride, spec.dilation, (H, W))
+    y = y[:, :, p_h : p_h + H_out, p_w : p_w + W_out]
     if b is not None:
-        y += b.astype(dtype, copy=False).reshape((1, cout) + (1,) * nd)
+        y = y + b.reshape(1, -1, 1, 1)
     return y
-
-
-# ------------------------------------------------------------------- other forms of the same op
-
-
-def conv2d_fft(x, w, b=None):
-    """conv2d_fft(x, w, b=None) -> ndarray
-
-    :func:`conv2d` with stride 1 and no padding, computed through the convolution theorem:
-    a convolution is a product of Fourier transforms. ``conv2d`` is a cross-correlation, so the
-    kernel is flipped first to turn it into a true convolution; the transforms are
-    ``H x W`` (the input's size), and the circular wrap-around only spoils the first
-    ``F - 1`` rows and columns, which are exactly the ones a "valid" convolution drops.
-
-    Args:
-        x: input of shape ``(N, C, H, W)``.
-        w: kernels of shape ``(K, C, F_h, F_w)`` (no groups).
-        b: biases of shape ``(K,)`` or ``None``. Default: ``None``.
-
-    Returns:
-        An array of shape ``(N, K, H - F_h + 1, W - F_w + 1)``, equal to ``conv2d(x, w, b)``
-        up to rounding (about 1e-12 relative in float64).
-
-    Example::
-
-        >>> x = np.random.default_rng(0).normal(size=(2, 3, 8, 8))
-        >>> w = np.random.default_rng(1).normal(size=(4, 3, 3, 3))
-        >>> np.allclose(conv2d_fft(x, w), conv2d(x, w))
-        True
-    """
-    fname = "conv2d_fft"
-    x, w, b, _, _, _, _, out = chk.conv_args(fname, x, w, b, 1, 0, 1, 1, "zeros", 2)
-    h, wd = x.shape[2:]
-    fh, fw = w.shape[2:]
-    flipped = w[:, :, ::-1, ::-1]  # cross-correlation = convolution with the flipped kernel
-    xf = np.fft.rfft2(x, s=(h, wd))  # (N, C, H, W//2 + 1)
-    wf = np.fft.rfft2(flipped, s=(h, wd))  # (K, C, H, W//2 + 1): the kernel zero-padded to H x W
-    # the theorem, channel by channel, summed over channels: (N, C, .) x (K, C, .) -> (N, K, .)
-    yf = np.einsum("nchw,kchw->nkhw", xf, wf, optimize=True)
-    full = np.fft.irfft2(yf, s=(h, wd))
-    y = full[:, :, fh - 1 :, fw - 1 :].astype(x.dtype, copy=False)  # drop the wrapped-around part
-    y = np.ascontiguousarray(y)
-    if b is not None:
-        y += b[None, :, None, None]
-    return y
-
-
-def conv2d_as_matrix(kernel, input_hw, stride=1, padding=0, dilation=1):
-    """conv2d_as_matrix(kernel, input_hw, stride=1, padding=0, dilation=1) -> ndarray
-
-    The matrix ``M`` of a one-channel convolution: ``(M @ x.ravel()).reshape(out_hw)`` equals
-    ``conv2d`` of ``x``. Row ``(i, j)`` holds the kernel at the place its window covers, zeros
-    elsewhere, so ``M`` is sparse and each row is the previous one shifted; ``M.T`` is the
-    transposed convolution.
-
-    Args:
-        kernel: a 2D kernel of shape ``(F_h, F_w)``.
-        input_hw (int or pair): the input's ``H`` or ``(H, W)``.
-        stride, padding, dilation (int or pair): as in :func:`conv2d` (zero padding: padded
-            pixels have no column). Defaults: ``1``, ``0``, ``1``.
-
-    Returns:
-        An array of shape ``(H_out * W_out, H * W)``, the kernel's dtype.
-
-    Example::
-
-        >>> conv2d_as_matrix(np.array([[1.0, 2.0], [3.0, 4.0]]), 3)
-        array([[1., 2., 0., 3., 4., 0., 0., 0., 0.],
-               [0., 1., 2., 0., 3., 4., 0., 0., 0.],
-               [0., 0., 0., 1., 2., 0., 3., 4., 0.],
-               [0., 0., 0., 0., 1., 2., 0., 3., 4.]])
-    """
-    fname = "conv2d_as_matrix"
-    kernel = chk.as_input(fname, kernel, "kernel", 2, "(F_h, F_w)")
-    h, wd = chk.as_tuple(fname, input_hw, "input_hw", 2, 1)
-    stride = chk.as_tuple(fname, stride, "stride", 2, 1)
-    pads = chk.as_tuple(fname, padding, "padding", 2, 0)
-    dilation = chk.as_tuple(fname, dilation, "dilation", 2, 1)
-    if 0 in kernel.shape:
-        raise ValueError(f"{fname}: kernel must be at least 1x1, got shape {kernel.shape}")
-    ho, wo = chk.output_size(fname, (h, wd), pads, kernel.shape, stride, dilation, 2)
-    m = np.zeros((ho * wo, h * wd), dtype=kernel.dtype)
-    for i in range(ho):
-        for j in range(wo):
-            for u in range(kernel.shape[0]):
-                for v in range(kernel.shape[1]):
-                    # the pixel tap (u, v) of window (i, j) reads, in unpadded coordinates
-                    r = i * stride[0] + u * dilation[0] - pads[0]
-                    c = j * stride[1] + v * dilation[1] - pads[1]
-                    if 0 <= r < h and 0 <= c < wd:
-                        m[i * wo + j, r * wd + c] = kernel[u, v]
-    return m

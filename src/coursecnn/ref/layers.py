@@ -17,6 +17,10 @@ import numbers
 import numpy as np
 
 from .._checks import as_array, non_negative, pair, positive
+from .activations import leaky_relu, leaky_relu_grad, relu, relu_grad, sigmoid, tanh
+from .conv import conv2d, conv2d_backward
+from .losses import cross_entropy, cross_entropy_grad
+from .pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 __all__ = [
     "Module",
@@ -222,10 +226,10 @@ class ReLU(_Elementwise):
     """
 
     def _f(self, x):
-        return np.maximum(x, 0.0)
+        return relu(x)
 
     def _df(self, x, y):
-        return (x > 0).astype(y.dtype)
+        return relu_grad(x)
 
 
 class Sigmoid(_Elementwise):
@@ -238,12 +242,10 @@ class Sigmoid(_Elementwise):
     """
 
     def _f(self, x):
-        # Two branches so that exp never overflows.
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+        return sigmoid(x)
 
     def _df(self, x, y):
-        return y * (1.0 - y)
+        return y * (1.0 - y)  # sigmoid_grad(x), from the output already computed
 
 
 class Tanh(_Elementwise):
@@ -256,10 +258,10 @@ class Tanh(_Elementwise):
     """
 
     def _f(self, x):
-        return np.tanh(x)
+        return tanh(x)
 
     def _df(self, x, y):
-        return 1.0 - y * y
+        return 1.0 - y * y  # tanh_grad(x), from the output already computed
 
 
 class LeakyReLU(_Elementwise):
@@ -281,10 +283,10 @@ class LeakyReLU(_Elementwise):
         self.negative_slope = float(negative_slope)
 
     def _f(self, x):
-        return np.where(x > 0, x, self.negative_slope * x)
+        return leaky_relu(x, self.negative_slope)
 
     def _df(self, x, y):
-        return np.where(x > 0, 1.0, self.negative_slope)
+        return leaky_relu_grad(x, self.negative_slope)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -348,16 +350,12 @@ class Conv2d(Module):
 
     def forward(self, x):
         x = as_array(x, "x", 4, "(N, C, H, W)")
-        from .conv import conv2d  # imported here: conv imports nothing from layers, but keep it lazy
-
         y = conv2d(x, self.params["weight"], self.params.get("bias"), **self._options())
         self._cache = x.copy()
         return y
 
     def backward(self, dy):
         """dy: ``(N, K, H_out, W_out)`` -> dx: ``(N, C, H, W)``; adds into ``grads``."""
-        from .conv import conv2d_backward
-
         x = self._saved()
         dx, dw, db = conv2d_backward(dy, x, self.params["weight"], **self._options())
         self.grads["weight"] += dw
@@ -425,8 +423,6 @@ class MaxPool2d(_Pool2d):
     """
 
     def _functions(self):
-        from .pool import max_pool2d, max_pool2d_backward
-
         return max_pool2d, max_pool2d_backward
 
 
@@ -448,8 +444,6 @@ class AvgPool2d(_Pool2d):
     """
 
     def _functions(self):
-        from .pool import avg_pool2d, avg_pool2d_backward
-
         return avg_pool2d, avg_pool2d_backward
 
 
@@ -578,34 +572,14 @@ class CrossEntropyLoss(Module):
     """
 
     def forward(self, logits, target):
-        logits = as_array(logits, "logits", 2, "(N, C)")
-        t = np.asarray(target)
-        if t.ndim != 1 or t.shape[0] != logits.shape[0]:
-            raise ValueError(
-                f"target must have shape (N,) = ({logits.shape[0]},) to match logits {logits.shape}, "
-                f"got shape {t.shape}"
-            )
-        if not np.issubdtype(t.dtype, np.integer):
-            raise TypeError(f"target must hold integer class indices, got dtype {t.dtype}")
-        if logits.shape[0] == 0:
-            raise ValueError(f"CrossEntropyLoss: the batch is empty: logits of shape {logits.shape}; "
-                             "expected (N, C) with N >= 1")
-        c = logits.shape[1]
-        if t.size and (t.min() < 0 or t.max() >= c):
-            bad = t[(t < 0) | (t >= c)][0]
-            raise ValueError(f"target holds class {bad}, but classes must be in [0, {c - 1}] for C={c}")
-        # Shift by the row maximum so exp never overflows (softmax does not change).
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        rows = np.arange(logits.shape[0])
-        self._cache = (np.exp(log_probs), t.copy())
-        return float(-log_probs[rows, t].mean())
+        loss = cross_entropy(logits, target)  # checks both and says what is wrong
+        self._cache = (np.array(logits), np.array(target))  # copies: the caller may change theirs
+        return loss
 
     def backward(self, dloss=1.0):
-        probs, t = self._saved()
-        d = probs.copy()
-        d[np.arange(len(t)), t] -= 1.0
-        return d * (float(dloss) / len(t))
+        logits, target = self._saved()
+        # (softmax(logits) - onehot(target)) / N, times the upstream gradient
+        return cross_entropy_grad(logits, target) * float(dloss)
 
 
 class Sequential(Module):

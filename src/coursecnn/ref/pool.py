@@ -1,15 +1,16 @@
 """Pooling in NumPy: max, average and N-max pooling, their backward passes, and unpooling.
 
-Each operation comes twice: a ``*_naive`` version with explicit loops that reads like the
-definition, and a fast version that handles one window *offset* ``(u, v)`` of every window at
-once, so its loops run over the ``k_h * k_w`` offsets only. The forward passes reduce strided
-views of the input (rows of each window, then columns); the backward passes, the switches and
-N-max pooling work on contiguous *phase planes* (``_phases.py``).
+Each operation comes twice: a ``*_naive`` version with loops over the outputs that reads like
+the definition, and a vectorized one that lays every window out along a last axis (a
+``sliding_window_view`` and one reshape) and reduces it. Max pooling's backward pass goes
+through the *switches*: the forward pass notes where each maximum came from, and the backward
+pass sends each gradient there. ``coursecnn.fast`` holds faster versions of these functions.
 
 Semantics follow ``torch.nn.functional``: layout ``(N, C, H, W)``, ``stride`` defaults to
-``kernel_size``, output sizes are floored, ``padding`` is at most half the kernel, max pooling
-pads with ``-inf`` and average pooling pads with zeros that count in the mean (PyTorch's
-``count_include_pad=True``).
+``kernel_size``, output sizes are floored, ``padding`` is at most half the kernel. Max pooling
+never picks the padding; a NaN in a window wins it (the last NaN, as PyTorch scans the window),
+otherwise the first maximum does. Average pooling pads with zeros that count in the mean
+(PyTorch's ``count_include_pad=True``).
 """
 
 import numbers
@@ -17,11 +18,11 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import as_array, non_negative, pair, positive
-from . import _phases
+from .._checks import as_array, pool_array, pool_spec
 
 __all__ = [
     "pool_output_shape",
+    "pool_windows",
     "max_pool2d",
     "max_pool2d_naive",
     "avg_pool2d",
@@ -42,179 +43,124 @@ __all__ = [
 _LAYOUT = "(N, C, H, W)"
 
 
-# --------------------------------------------------------------------------- argument checks
+# --------------------------------------------------------------------------- helpers
 
 
-def _pool_args(x, kernel_size, stride, padding, name):
-    """Check the arguments shared by every pooling function.
+def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0):
+    """pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0)
+    -> ndarray
 
-    Returns ``(x, k, s, p, out_hw)`` with ``x`` a float array and the rest pairs of ints.
+    Every pooling window of ``x`` as one row of numbers: the last axis of the
+    result runs over a window's ``k_h * k_w`` entries in row-major order.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`max_pool2d`.
+        fill: the value of the padding. Default: ``0.0``.
+
+    Returns:
+        A new array of shape ``(N, C, H_out, W_out, k_h * k_w)``.
+
+    Example::
+
+        >>> pool_windows(np.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0, 0]
+        array([[0., 1., 4., 5.],
+               [2., 3., 6., 7.]])
     """
-    x = as_array(x, "x", 4, _LAYOUT)
-    k = positive(pair(kernel_size, "kernel_size"), "kernel_size")
-    s = k if stride is None else positive(pair(stride, "stride"), "stride")
-    p = non_negative(pair(padding, "padding"), "padding")
-    # PyTorch's rule: a window may hang over the border by at most half its size, so every
-    # window still holds at least one real input value.
-    if any(2 * pi > ki for pi, ki in zip(p, k)):
-        raise ValueError(
-            f"{name}: padding should be at most half of kernel_size, got padding={p} "
-            f"for kernel_size={k}"
-        )
-    padded = (x.shape[2] + 2 * p[0], x.shape[3] + 2 * p[1])
-    if any(ki > hi for ki, hi in zip(k, padded)):
-        raise ValueError(
-            f"{name}: kernel_size={k} is larger than the padded input {padded} "
-            f"(input {x.shape[2:]} with padding={p})"
-        )
-    out_hw = tuple((hi - ki) // si + 1 for hi, ki, si in zip(padded, k, s))
-    return x, k, s, p, out_hw
+    x, spec = pool_array("pool_windows", x, kernel_size, stride, padding)
+    (k_h, k_w), (s_h, s_w) = spec.kernel_size, spec.stride
+    (p_h, p_w), (H_out, W_out) = spec.padding, spec.out_size
+    pads = ((0, 0), (0, 0), (p_h, p_h), (p_w, p_w))
+    xp = np.pad(x, pads, constant_values=fill)
+    # (N, C, H_p - k_h + 1, W_p - k_w + 1, k_h, k_w): a window at every
+    # pixel, a view (nothing is copied)
+    view = sliding_window_view(xp, (k_h, k_w), axis=(2, 3))
+    # every s-th window, as many as fit: (N, C, H_out, W_out, k_h, k_w)
+    view = view[:, :, ::s_h, ::s_w][:, :, :H_out, :W_out]
+    # -> (N, C, H_out, W_out, k_h * k_w): entry a * k_w + b of a row is the
+    # window's pixel (a, b); this reshape copies
+    return view.reshape(x.shape[:2] + (H_out, W_out, k_h * k_w))
 
 
-def _check_dy(dy, x, out_hw, name):
-    """``dy`` must have the shape of the forward output."""
-    dy = as_array(dy, "dy", 4, _LAYOUT)
-    expected = x.shape[:2] + out_hw
-    if dy.shape != expected:
-        raise ValueError(f"{name}: dy must have the output's shape {expected}, got {dy.shape}")
-    return dy
+def _windows(x, spec, fill):
+    return pool_windows(x, spec.kernel_size, spec.stride, spec.padding, fill)
 
 
-def _check_n(n, k, p, x_hw, s, out_hw):
+
+def _real(x, spec):
+    """The windows of a mask: True where an entry is a real pixel, False on padding."""
+    return _windows(np.ones((1, 1) + x.shape[2:]), spec, 0.0) > 0
+
+
+def _clip(spec, i, j, h, w):
+    """The rows and columns of window ``(i, j)`` that lie inside an ``h x w`` input (the
+    padding cut off)."""
+    top, left = i * spec.stride[0] - spec.padding[0], j * spec.stride[1] - spec.padding[1]
+    rows = slice(max(top, 0), min(top + spec.kernel_size[0], h))
+    cols = slice(max(left, 0), min(left + spec.kernel_size[1], w))
+    return rows, cols
+
+
+def _torch_argmax(window):
+    """Where PyTorch finds a window's maximum: the last NaN if there is one (a NaN beats
+    everything it meets), otherwise the first largest value."""
+    flat = window.ravel()
+    nans = np.flatnonzero(np.isnan(flat))
+    r = nans[-1] if nans.size else np.argmax(flat)
+    return np.unravel_index(r, window.shape)
+
+
+def _check_n(n, spec, x_hw):
     """``n`` must be an int from 1 to the window size, and no window may hold fewer real
-    (unpadded) values than ``n`` (otherwise the mean would take in ``-inf``)."""
-    m = k[0] * k[1]
+    (unpadded) values than ``n`` (otherwise the mean would take in padding)."""
+    (k_h, k_w) = spec.kernel_size
+    m = k_h * k_w
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
         raise TypeError(f"nmax_pool2d: n must be an int from 1 to {m} (the window size), got {n!r}")
     if not 1 <= n <= m:
         raise ValueError(f"nmax_pool2d: n must be from 1 to {m} (the window size k*k), got {n}")
     fewest = 1
-    for ki, pi, hi, si, oi in zip(k, p, x_hw, s, out_hw):
-        starts = np.arange(oi) * si - pi
-        real = np.minimum(starts + ki, hi) - np.maximum(starts, 0)
+    for k, s, p, size, out in zip(spec.kernel_size, spec.stride, spec.padding, x_hw, spec.out_size):
+        starts = np.arange(out) * s - p
+        real = np.minimum(starts + k, size) - np.maximum(starts, 0)
         fewest *= int(real.min())
     if n > fewest:
         raise ValueError(
             f"nmax_pool2d: n={n} is larger than the {fewest} real input values in a border window "
-            f"(padding={p}); use a smaller n or less padding"
+            f"(padding={spec.padding}); use a smaller n or less padding"
         )
     return int(n)
 
 
-def _pad(x, p, value):
-    """A new array: ``x`` with ``p[0]`` rows and ``p[1]`` columns of ``value`` on each side."""
-    return np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=value)
+def _check_dy(fname, dy, x, spec):
+    """``dy`` must have the shape of the forward output; the result has one dtype with ``x``."""
+    dy = as_array(dy, f"{fname}: dy", 4, _LAYOUT)
+    expected = x.shape[:2] + spec.out_size
+    if dy.shape != expected:
+        raise ValueError(f"{fname}: dy must have the output's shape {expected}, got {dy.shape}")
+    return dy.astype(np.result_type(dy, x), copy=False)
 
 
-def _windows(x, k, s, p, out_hw, value):
-    """All pooling windows as an array of shape ``(N, C, H_out, W_out, k_h * k_w)``."""
-    xp = _pad(x, p, value)
-    # A view of shape (N, C, H_p - k_h + 1, W_p - k_w + 1, k_h, k_w): every window at stride 1.
-    view = sliding_window_view(xp, k, axis=(2, 3))
-    # Keep every s-th window start, and only the first H_out x W_out (PyTorch floors).
-    view = view[:, :, :: s[0], :: s[1]][:, :, : out_hw[0], : out_hw[1]]
-    # Flatten each k_h x k_w window in row-major order (this copies): index r = a * k_w + b.
-    return view.reshape(view.shape[:4] + (k[0] * k[1],))
+def _to_plane(spec, r, x_w):
+    """Offsets ``r = a * k_w + b`` inside the windows -> flat indices ``row * W + col`` into
+    the (unpadded) input plane."""
+    H_out, W_out = spec.out_size
+    k_w = spec.kernel_size[1]
+    rows = np.arange(H_out)[:, None] * spec.stride[0] - spec.padding[0] + r // k_w
+    cols = np.arange(W_out)[None, :] * spec.stride[1] - spec.padding[1] + r % k_w
+    return rows * x_w + cols
 
 
-def _reduce_windows(xp, k, s, out_hw, combine):
-    """Combine each window of the padded input ``xp`` with the ufunc ``combine`` (``np.maximum``
-    or ``np.add``), as a new ``(N, C, H_out, W_out)`` array.
-
-    A window reduces row by row: first the ``k_w`` columns of every window row (``k_w - 1``
-    vectorized calls over strided views), then the ``k_h`` rows of those partial results. That is
-    ``k_h + k_w - 2`` passes over the data instead of ``k_h * k_w - 1``, and no window is copied.
-    """
-    ho, wo = out_hw
-    # Column v of every window, for every padded row: views of shape (N, C, H_p, W_out).
-    cols = [xp[:, :, :, v : v + s[1] * (wo - 1) + 1 : s[1]] for v in range(k[1])]
-    rows = cols[0].copy()
-    for col in cols[1:]:
-        combine(rows, col, out=rows)
-    # Row u of every window, now one value per window row: views of shape (N, C, H_out, W_out).
-    row_views = [rows[:, :, u : u + s[0] * (ho - 1) + 1 : s[0]] for u in range(k[0])]
-    out = row_views[0].copy()
-    for row in row_views[1:]:
-        combine(out, row, out=out)
-    return out
-
-
-def _scatter(values, r, x_shape, k, s, p, out_hw):
-    """Add ``values`` (shape ``(N, C, H_out, W_out)``) into a zero array of the input's shape at
-    the window offsets ``r`` (same shape, row-major index inside each window)."""
-    n, c, h, w = x_shape
-    dxp = np.zeros((n, c, h + 2 * p[0], w + 2 * p[1]), dtype=values.dtype)
-    # Padded coordinates of each chosen entry: window start plus offset inside the window.
-    rows = np.arange(out_hw[0])[:, None] * s[0] + r // k[1]
-    cols = np.arange(out_hw[1])[None, :] * s[1] + r % k[1]
-    nn = np.arange(n)[:, None, None, None]
-    cc = np.arange(c)[None, :, None, None]
-    # np.add.at accumulates where overlapping windows pick the same entry (stride < kernel).
-    np.add.at(dxp, (nn, cc, rows, cols), values)
-    return dxp[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
-
-
-def _check_switches(switches, shape, hw, name, arg):
-    """``switches`` must be integers of the given ``shape``, each a flat index ``row * W + col``
-    into an ``hw`` plane. Returns them as an integer array."""
-    sw = np.asarray(switches)
-    if not np.issubdtype(sw.dtype, np.integer):
-        raise TypeError(
-            f"{name}: {arg} must be an integer array (the switches from max_pool2d_with_indices), "
-            f"got dtype {sw.dtype}"
-        )
-    if sw.shape != tuple(shape):
-        raise ValueError(f"{name}: {arg} must have the pooled output's shape {tuple(shape)}, got {sw.shape}")
-    plane = hw[0] * hw[1]
-    if sw.size and (sw.min() < 0 or sw.max() >= plane):
-        raise ValueError(
-            f"{name}: {arg} must lie in [0, {plane}) for a plane of size {tuple(hw)}, "
-            f"got values from {sw.min()} to {sw.max()}"
-        )
-    return sw
-
-
-def _check_in_windows(sw, w, k, s, p):
-    """Every switch must point into its own window: switches saved for another kernel, stride
-    or padding would send gradient to the wrong place without a word."""
-    ho, wo = sw.shape[2:]
-    # int32 halves the memory traffic of these passes (a plane has far fewer than 2**31 entries).
-    it = np.int32 if sw.max(initial=0) < 2**31 else np.int64
-    row = sw.astype(it) // it(w)
-    col = sw.astype(it) - row * it(w)
-    # How far each switch lies from its window's top-left corner, in padded coordinates.
-    row -= (np.arange(ho, dtype=it) * s[0] - p[0])[:, None]
-    col -= np.arange(wo, dtype=it) * s[1] - p[1]
-    # Seen as unsigned, a negative distance is huge: one comparison tests both ends.
-    unsigned = np.uint32 if it is np.int32 else np.uint64
-    outside = row.view(unsigned) >= k[0]
-    outside |= col.view(unsigned) >= k[1]
-    if outside.any():
-        where = tuple(int(i) for i in np.argwhere(outside)[0])
-        raise ValueError(
-            f"max_pool2d_backward: indices{list(where)} = {sw[where]} lies outside its "
-            f"{k[0]}x{k[1]} window (stride {s}, padding {p}); pass the indices that "
-            "max_pool2d_with_indices returned for the same x, kernel_size, stride and padding"
-        )
-
-
-def _scatter_switches(dy, sw, shape):
-    """A new array of ``shape`` (``(N, C, H, W)``) that holds each ``dy`` entry at its switch;
-    where overlapping windows share a switch, their entries add up."""
-    n, c, h, w = shape
-    # Plane q of the N C planes starts at q H W in the flat result: (N, C, 1, 1) offsets.
-    starts = (np.arange(n * c) * (h * w)).reshape(n, c, 1, 1)
-    dx = np.zeros(n * c * h * w, dtype=dy.dtype)
-    # np.add.at, not dx[...] += dy: a repeated index must add every time, not once.
-    np.add.at(dx, (sw + starts).ravel(), dy.ravel())
-    return dx.reshape(shape)
-
-
-def _topn_offsets(win, n):
-    """Offsets of the ``n`` largest entries in each window, ties broken by the earlier entry
-    (row-major order), as an array of shape ``win.shape[:-1] + (n,)``."""
-    # A stable sort of the negated values keeps equal values in their original order.
-    return np.argsort(-win, axis=-1, kind="stable")[..., :n]
+def _scatter(dy, flat_index, x_shape):
+    """A zero array of ``x_shape`` (``(N, C, H, W)``) with each ``dy`` entry added at its
+    plane's ``flat_index``; where windows share an entry, their gradients add up."""
+    N, C, H, W = x_shape
+    dx = np.zeros((N, C, H * W), dtype=dy.dtype)
+    # np.add.at, not dx[...] += dy: a repeated index must add every time
+    n = np.arange(N)[:, None, None, None]
+    c = np.arange(C)[None, :, None, None]
+    np.add.at(dx, (n, c, flat_index), dy)
+    return dx.reshape(x_shape)
 
 
 # --------------------------------------------------------------------------- forward
@@ -241,34 +187,31 @@ def pool_output_shape(x_shape, kernel_size, stride=None, padding=0):
     if isinstance(x_shape, (str, bytes)) or not hasattr(x_shape, "__len__"):
         raise TypeError(f"pool_output_shape: x_shape must be a tuple of 4 ints {_LAYOUT}, got {x_shape!r}")
     x_shape = tuple(x_shape)
-    if len(x_shape) != 4:
-        raise ValueError(f"pool_output_shape: x_shape must be a tuple of 4 ints {_LAYOUT}, got {x_shape}")
-    if not all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 0 for v in x_shape):
-        raise ValueError(
-            f"pool_output_shape: x_shape must hold 4 non-negative ints {_LAYOUT}, got {x_shape}"
-        )
-    x_shape = tuple(int(v) for v in x_shape)
-    # A zero-stride view of that shape: the checks see the shape without allocating the array.
-    x = np.broadcast_to(np.zeros((), dtype=np.float64), x_shape)
-    _, _, _, _, out_hw = _pool_args(x, kernel_size, stride, padding, "pool_output_shape")
-    return x_shape[:2] + out_hw
+    if len(x_shape) != 4 or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_)) and v >= 0 for v in x_shape
+    ):
+        raise ValueError(f"pool_output_shape: x_shape must hold 4 non-negative ints {_LAYOUT}, got {x_shape}")
+    spec = pool_spec("pool_output_shape", x_shape, kernel_size, stride, padding)
+    return tuple(int(v) for v in x_shape[:2]) + spec.out_size
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """max_pool2d(x, kernel_size, stride=None, padding=0) -> ndarray
 
-    The largest value of each ``k_h x k_w`` window, channel by channel (vectorized).
+    The largest value of each ``k_h x k_w`` window, channel by channel
+    (vectorized: every window laid out as a row, then one maximum per row).
 
     Args:
         x: input of shape ``(N, C, H, W)``.
         kernel_size: the window, an int or a pair ``(k_h, k_w)``.
-        stride: step between windows, an int or a pair. Default: ``kernel_size``.
-        padding: implicit ``-inf`` added on each side, an int or a pair, at most half the
-            kernel. Default: ``0``.
+        stride: step between windows, an int or a pair.
+            Default: ``kernel_size``.
+        padding: implicit ``-inf`` added on each side, an int or a pair, at
+            most half the kernel. Default: ``0``.
 
     Returns:
-        An array of shape ``(N, C, H_out, W_out)``,
-        ``H_out = floor((H + 2 * padding[0] - k_h) / stride[0]) + 1`` (likewise ``W_out``).
+        An array of shape ``(N, C, H_out, W_out)``, with
+        ``H_out = floor((H + 2 p_h - k_h) / s_h) + 1`` (likewise ``W_out``).
 
     Example::
 
@@ -278,9 +221,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         array([[ 20.,  30.],
                [112.,  37.]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
-    xp = _pad(x, p, -np.inf) if any(p) else x
-    return _reduce_windows(xp, k, s, out_hw, np.maximum)
+    x, _ = pool_array("max_pool2d", x, kernel_size, stride, padding)
+    windows = pool_windows(x, kernel_size, stride, padding, fill=-np.inf)
+    # -inf padding never wins; np.max lets a NaN win, as PyTorch does
+    return windows.max(axis=-1)
+
 
 
 def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
@@ -301,15 +246,17 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
         array([[ 5.,  7.],
                [13., 15.]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d_naive")
-    xp = _pad(x, p, -np.inf)
-    y = np.empty(x.shape[:2] + out_hw, dtype=x.dtype)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(out_hw[0]):
-                for j in range(out_hw[1]):
-                    top, left = i * s[0], j * s[1]
-                    y[n, c, i, j] = xp[n, c, top : top + k[0], left : left + k[1]].max()
+    x, spec = pool_array("max_pool2d_naive", x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    H_out, W_out = spec.out_size
+    y = np.empty((N, C, H_out, W_out), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    # the window, with the padding cut off
+                    rows, cols = _clip(spec, i, j, H, W)
+                    y[n, c, i, j] = x[n, c, rows, cols].max()
     return y
 
 
@@ -335,11 +282,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
         array([[ 2.5,  4.5],
                [10.5, 12.5]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
-    xp = _pad(x, p, 0.0) if any(p) else x
-    y = _reduce_windows(xp, k, s, out_hw, np.add)
-    y /= k[0] * k[1]  # in place: float32 stays float32
-    return y
+    x, spec = pool_array("avg_pool2d", x, kernel_size, stride, padding)
+    return _windows(x, spec, 0.0).mean(axis=-1)
 
 
 def avg_pool2d_naive(x, kernel_size, stride=None, padding=0):
@@ -359,16 +303,17 @@ def avg_pool2d_naive(x, kernel_size, stride=None, padding=0):
         >>> avg_pool2d_naive(np.ones((1, 1, 2, 2)), 2)[0, 0]
         array([[1.]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d_naive")
-    xp = _pad(x, p, 0.0)
-    m = k[0] * k[1]
-    y = np.empty(x.shape[:2] + out_hw, dtype=x.dtype)
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(out_hw[0]):
-                for j in range(out_hw[1]):
-                    top, left = i * s[0], j * s[1]
-                    y[n, c, i, j] = xp[n, c, top : top + k[0], left : left + k[1]].sum() / m
+    x, spec = pool_array("avg_pool2d_naive", x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    H_out, W_out = spec.out_size
+    m = spec.kernel_size[0] * spec.kernel_size[1]  # padded zeros count in the mean
+    y = np.empty((N, C, H_out, W_out), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows, cols = _clip(spec, i, j, H, W)
+                    y[n, c, i, j] = x[n, c, rows, cols].sum() / m
     return y
 
 
@@ -397,14 +342,10 @@ def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
         array([[0.35, 0.4 ],
                [0.2 , 0.4 ]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "nmax_pool2d")
-    n = _check_n(n, k, p, x.shape[2:], s, out_hw)
-    if np.isfinite(x).all():
-        # Rank the entries of every window by pairwise comparisons: see _phases.py.
-        return _phases.nmax_pool_forward(_pad(x, p, -np.inf) if any(p) else x, k, s, out_hw, n)
-    # Infinities or NaN: sorting each window ascending puts the n largest last.
-    win = _windows(x, k, s, p, out_hw, -np.inf)
-    return np.sort(win, axis=-1)[..., -n:].mean(axis=-1)
+    x, spec = pool_array("nmax_pool2d", x, kernel_size, stride, padding)
+    n = _check_n(n, spec, x.shape[2:])
+    # sorted ascending, -inf padding first and NaN last: the n largest are the last n
+    return np.sort(_windows(x, spec, -np.inf), axis=-1)[..., -n:].mean(axis=-1)
 
 
 def nmax_pool2d_naive(x, kernel_size, n, stride=None, padding=0):
@@ -424,38 +365,88 @@ def nmax_pool2d_naive(x, kernel_size, n, stride=None, padding=0):
         >>> nmax_pool2d_naive(np.array([[[[4.0, 1.0], [3.0, 2.0]]]]), 2, n=2)[0, 0]
         array([[3.5]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "nmax_pool2d_naive")
-    n_top = _check_n(n, k, p, x.shape[2:], s, out_hw)
-    xp = _pad(x, p, -np.inf)
-    y = np.empty(x.shape[:2] + out_hw, dtype=x.dtype)
-    for b in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(out_hw[0]):
-                for j in range(out_hw[1]):
-                    top, left = i * s[0], j * s[1]
-                    values = sorted(xp[b, c, top : top + k[0], left : left + k[1]].ravel())
-                    y[b, c, i, j] = sum(values[-n_top:]) / n_top
+    x, spec = pool_array("nmax_pool2d_naive", x, kernel_size, stride, padding)
+    n_top = _check_n(n, spec, x.shape[2:])
+    N, C, H, W = x.shape
+    H_out, W_out = spec.out_size
+    y = np.empty((N, C, H_out, W_out), dtype=x.dtype)
+    for b in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows, cols = _clip(spec, i, j, H, W)
+                    values = np.sort(x[b, c, rows, cols], axis=None)
+                    y[b, c, i, j] = values[-n_top:].mean()
     return y
+
+
+# --------------------------------------------------------------------------- switches
+
+
+def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
+    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0)
+    -> (ndarray, ndarray)
+
+    Max pooling that also returns the *switches*: where each maximum came
+    from, as a flat index ``row * W + col`` into its input plane (PyTorch's
+    ``return_indices=True``). A tie goes to the first maximum in row-major
+    order, a NaN beats any number (the last NaN wins), and the padding
+    never wins, as in PyTorch.
+
+    Args:
+        x: input of shape ``(N, C, H, W)``.
+        kernel_size, stride, padding: as for :func:`max_pool2d`.
+
+    Returns:
+        ``(y, switches)``: ``y`` as from :func:`max_pool2d`, ``switches`` an
+        int64 array of the same shape.
+
+    Example::
+
+        >>> x = np.array([[[[1.0, 3.0], [2.0, 0.0]]]])
+        >>> y, sw = max_pool2d_with_indices(x, 2)
+        >>> y[0, 0, 0, 0], sw[0, 0, 0, 0]
+        (np.float64(3.0), np.int64(1))
+    """
+    fname = "max_pool2d_with_indices"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    windows = _windows(x, spec, -np.inf)  # (N, C, H_out, W_out, k_h * k_w)
+    real = _real(x, spec)  # True for the entries that are pixels, not padding
+    # the maximum of each window; a NaN wins (np.max passes it on)
+    y = windows.max(axis=-1, keepdims=True)
+    y = y[..., 0]
+    # where: the first real entry equal to the maximum ...
+    r = np.argmax(real & (windows == y[..., None]), axis=-1)
+    # ... or, in a window holding NaN (its maximum is NaN), its last NaN
+    has_nan = np.isnan(y)
+    if has_nan.any():
+        nan = np.isnan(windows[has_nan])
+        r[has_nan] = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+    # from the place r inside the window to the flat index in the plane
+    return y, _to_plane(spec, r, x.shape[3]).astype(np.int64)
+
 
 
 # --------------------------------------------------------------------------- backward
 
 
-def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None):
-    """max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None) -> ndarray
+def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
+                        indices=None):
+    """max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
+    indices=None) -> ndarray
 
-    Gradient of :func:`max_pool2d` with respect to ``x``: each ``dy`` entry goes to the position
-    of its window's maximum (the "switch"); every other entry gets 0. On a tie the first maximum
-    in row-major window order wins, as in PyTorch. Where windows overlap, gradients add up.
+    Gradient of :func:`max_pool2d` with respect to ``x``: each ``dy`` entry
+    goes to the position of its window's maximum (the *switch*, as
+    :func:`max_pool2d_with_indices` finds it); every other entry gets 0.
+    Where windows overlap, gradients add up.
 
     Args:
         dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
         x: the forward input, shape ``(N, C, H, W)``.
         kernel_size, stride, padding: as in the forward call.
-        indices: the switches saved by the forward pass, as returned by
-            :func:`max_pool2d_with_indices` (an integer array of ``dy``'s shape). Default:
-            ``None``, meaning find the maxima in ``x`` again. With them the backward pass only
-            scatters ``dy``, as PyTorch's does, which is several times faster.
+        indices: the switches saved by the forward pass, as
+            :func:`max_pool2d_with_indices` returns them. Default: ``None``,
+            meaning find them in ``x`` again.
 
     Returns:
         ``dx``, an array of shape ``(N, C, H, W)``.
@@ -467,21 +458,23 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None
         array([[0., 1.],
                [0., 0.]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d_backward")
-    dy = _check_dy(dy, x, out_hw, "max_pool2d_backward")
-    dy = dy.astype(np.result_type(dy, x), copy=False)
-    if indices is not None:
-        sw = _check_switches(indices, dy.shape, x.shape[2:], "max_pool2d_backward", "indices")
-        _check_in_windows(sw, x.shape[3], k, s, p)
-        return _scatter_switches(dy, sw, x.shape)
-    xp = _pad(x, p, -np.inf) if any(p) else x
-    # Offset by offset over the window, first to last: see _phases.py.
-    dxp = _phases.max_pool_backward(dy, xp, k, s, out_hw)
-    return dxp[:, :, p[0] : p[0] + x.shape[2], p[1] : p[1] + x.shape[3]]
+    fname = "max_pool2d_backward"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    dy = _check_dy(fname, dy, x, spec)
+    if indices is None:
+        # the switches: where each window's maximum came from
+        _, indices = max_pool2d_with_indices(x, kernel_size, stride, padding)
+    else:
+        indices = _check_switches(indices, dy.shape, x.shape[2:], fname)
+        _check_in_windows(indices, x.shape[3], spec)
+    # each gradient goes to its window's switch; the other entries get 0
+    return _scatter(dy, indices, x.shape)
+
 
 
 def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
-    """max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0) -> ndarray
+    """max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0)
+    -> ndarray
 
     :func:`max_pool2d_backward` written with loops over every output entry.
 
@@ -500,20 +493,20 @@ def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
         array([[0., 5.],
                [0., 0.]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d_backward_naive")
-    dy = _check_dy(dy, x, out_hw, "max_pool2d_backward_naive")
-    xp = _pad(x, p, -np.inf)
-    dxp = np.zeros(xp.shape, dtype=np.result_type(dy, x))
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(out_hw[0]):
-                for j in range(out_hw[1]):
-                    top, left = i * s[0], j * s[1]
-                    window = xp[n, c, top : top + k[0], left : left + k[1]]
-                    # The first maximum in row-major order.
-                    a, b = np.unravel_index(np.argmax(window), window.shape)
-                    dxp[n, c, top + a, left + b] += dy[n, c, i, j]
-    return dxp[:, :, p[0] : p[0] + x.shape[2], p[1] : p[1] + x.shape[3]]
+    fname = "max_pool2d_backward_naive"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    dy = _check_dy(fname, dy, x, spec)
+    N, C, H, W = x.shape
+    H_out, W_out = spec.out_size
+    dx = np.zeros(x.shape, dtype=dy.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows, cols = _clip(spec, i, j, H, W)
+                    a, b = _torch_argmax(x[n, c, rows, cols])
+                    dx[n, c, rows.start + a, cols.start + b] += dy[n, c, i, j]
+    return dx
 
 
 def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
@@ -537,14 +530,19 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
         array([[0.25, 0.25],
                [0.25, 0.25]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d_backward")
-    dy = _check_dy(dy, x, out_hw, "avg_pool2d_backward")
-    h, w = x.shape[2:]
-    dy = dy.astype(np.result_type(dy, x), copy=False)
-    # One vectorized step per offset in the window, that offset of every window at once (on
-    # contiguous phase planes: see _phases.py).
-    dxp = _phases.avg_pool_backward(dy, x.shape[:2] + (h + 2 * p[0], w + 2 * p[1]), k, s, out_hw)
-    return dxp[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
+    fname = "avg_pool2d_backward"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    dy = _check_dy(fname, dy, x, spec)
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = spec.kernel_size, spec.stride, spec.padding
+    N, C, H, W = x.shape
+    H_out, W_out = spec.out_size
+    share = dy / (k_h * k_w)
+    dxp = np.zeros((N, C, H + 2 * p_h, W + 2 * p_w), dtype=dy.dtype)
+    for a in range(k_h):
+        for b in range(k_w):
+            # entry (a, b) of window (i, j) is padded pixel (i s_h + a, j s_w + b)
+            dxp[:, :, a : a + s_h * (H_out - 1) + 1 : s_h, b : b + s_w * (W_out - 1) + 1 : s_w] += share
+    return dxp[:, :, p_h : p_h + H, p_w : p_w + W]  # the padding's share is dropped
 
 
 def avg_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
@@ -565,18 +563,20 @@ def avg_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
         >>> avg_pool2d_backward_naive(np.ones((1, 1, 1, 1)), np.zeros((1, 1, 1, 2)), (1, 2))[0, 0]
         array([[0.5, 0.5]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d_backward_naive")
-    dy = _check_dy(dy, x, out_hw, "avg_pool2d_backward_naive")
-    h, w = x.shape[2:]
-    dxp = np.zeros(x.shape[:2] + (h + 2 * p[0], w + 2 * p[1]), dtype=np.result_type(dy, x))
-    m = k[0] * k[1]
-    for n in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(out_hw[0]):
-                for j in range(out_hw[1]):
-                    top, left = i * s[0], j * s[1]
-                    dxp[n, c, top : top + k[0], left : left + k[1]] += dy[n, c, i, j] / m
-    return dxp[:, :, p[0] : p[0] + h, p[1] : p[1] + w]
+    fname = "avg_pool2d_backward_naive"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    dy = _check_dy(fname, dy, x, spec)
+    N, C, H, W = x.shape
+    H_out, W_out = spec.out_size
+    m = spec.kernel_size[0] * spec.kernel_size[1]
+    dx = np.zeros(x.shape, dtype=dy.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows, cols = _clip(spec, i, j, H, W)
+                    dx[n, c, rows, cols] += dy[n, c, i, j] / m
+    return dx
 
 
 def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
@@ -601,19 +601,18 @@ def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
         array([[0.5, 0. ],
                [0.5, 0. ]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "nmax_pool2d_backward")
-    n = _check_n(n, k, p, x.shape[2:], s, out_hw)
-    dy = _check_dy(dy, x, out_hw, "nmax_pool2d_backward")
-    if np.isfinite(x).all():
-        dy = dy.astype(np.result_type(dy, x), copy=False)
-        dxp = _phases.nmax_pool_backward(dy, _pad(x, p, -np.inf) if any(p) else x, k, s, out_hw, n)
-        return dxp[:, :, p[0] : p[0] + x.shape[2], p[1] : p[1] + x.shape[3]]
-    # Infinities or NaN: a stable sort of each window, then one scatter per rank.
-    top = _topn_offsets(_windows(x, k, s, p, out_hw, -np.inf), n)
-    share = (dy / n).astype(np.result_type(dy, x))
-    dx = np.zeros(x.shape, dtype=share.dtype)
+    fname = "nmax_pool2d_backward"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    n = _check_n(n, spec, x.shape[2:])
+    dy = _check_dy(fname, dy, x, spec)
+    windows = _windows(x, spec, -np.inf)
+    # rank by value, NaN as the largest; a stable sort keeps equal values in
+    # row-major order, so the earlier of two equal entries ranks first
+    key = np.where(np.isnan(windows), np.inf, windows)
+    top = np.argsort(-key, axis=-1, kind="stable")[..., :n]
+    dx = np.zeros(x.shape, dtype=dy.dtype)
     for rank in range(n):
-        dx += _scatter(share, top[..., rank], x.shape, k, s, p, out_hw)
+        dx += _scatter(dy / n, _to_plane(spec, top[..., rank], x.shape[3]), x.shape)
     return dx
 
 
@@ -637,55 +636,68 @@ def nmax_pool2d_backward_naive(dy, x, kernel_size, n, stride=None, padding=0):
         array([[0.333, 0.   ],
                [0.333, 0.333]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "nmax_pool2d_backward_naive")
-    n_top = _check_n(n, k, p, x.shape[2:], s, out_hw)
-    dy = _check_dy(dy, x, out_hw, "nmax_pool2d_backward_naive")
-    xp = _pad(x, p, -np.inf)
-    dxp = np.zeros(xp.shape, dtype=np.result_type(dy, x))
-    for b in range(x.shape[0]):
-        for c in range(x.shape[1]):
-            for i in range(out_hw[0]):
-                for j in range(out_hw[1]):
-                    top, left = i * s[0], j * s[1]
-                    window = xp[b, c, top : top + k[0], left : left + k[1]]
-                    offsets = [(u, v) for u in range(k[0]) for v in range(k[1])]
-                    # Largest first; Python's sort is stable, so equal values keep row-major order.
-                    offsets.sort(key=lambda uv: -window[uv])
-                    for u, v in offsets[:n_top]:
-                        dxp[b, c, top + u, left + v] += dy[b, c, i, j] / n_top
-    return dxp[:, :, p[0] : p[0] + x.shape[2], p[1] : p[1] + x.shape[3]]
+    fname = "nmax_pool2d_backward_naive"
+    x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    n_top = _check_n(n, spec, x.shape[2:])
+    dy = _check_dy(fname, dy, x, spec)
+    N, C, H, W = x.shape
+    H_out, W_out = spec.out_size
+    dx = np.zeros(x.shape, dtype=dy.dtype)
+    for b in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows, cols = _clip(spec, i, j, H, W)
+                    window = x[b, c, rows, cols]
+                    where = [(u, v) for u in range(window.shape[0]) for v in range(window.shape[1])]
+                    # largest first, NaN as the largest; Python's sort is stable, so equal
+                    # values keep row-major order
+                    where.sort(key=lambda uv: -np.inf if np.isnan(window[uv]) else -window[uv])
+                    for u, v in where[:n_top]:
+                        dx[b, c, rows.start + u, cols.start + v] += dy[b, c, i, j] / n_top
+    return dx
 
 
-# --------------------------------------------------------------------------- switches and unpooling
+# --------------------------------------------------------------------------- unpooling
 
 
-def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
-    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0) -> (ndarray, ndarray)
+def _check_switches(switches, shape, hw, name, arg="indices"):
+    """``switches`` must be integers of the given ``shape``, each a flat index ``row * W + col``
+    into an ``hw`` plane. Returns them as an integer array."""
+    sw = np.asarray(switches)
+    if not np.issubdtype(sw.dtype, np.integer):
+        raise TypeError(
+            f"{name}: {arg} must be an integer array (the switches from max_pool2d_with_indices), "
+            f"got dtype {sw.dtype}"
+        )
+    if sw.shape != tuple(shape):
+        raise ValueError(f"{name}: {arg} must have the pooled output's shape {tuple(shape)}, got {sw.shape}")
+    plane = hw[0] * hw[1]
+    if sw.size and (sw.min() < 0 or sw.max() >= plane):
+        raise ValueError(
+            f"{name}: {arg} must lie in [0, {plane}) for a plane of size {tuple(hw)}, "
+            f"got values from {sw.min()} to {sw.max()}"
+        )
+    return sw
 
-    Max pooling that also returns the *switches*: where each maximum came from, as a flat index
-    ``row * W + col`` into its input plane (PyTorch's ``return_indices=True``).
 
-    Args:
-        x: input of shape ``(N, C, H, W)``.
-        kernel_size, stride, padding: as for :func:`max_pool2d`.
-
-    Returns:
-        ``(y, switches)``: ``y`` as from :func:`max_pool2d`, ``switches`` an int64 array of
-        the same shape.
-
-    Example::
-
-        >>> y, sw = max_pool2d_with_indices(np.array([[[[1.0, 3.0], [2.0, 0.0]]]]), 2)
-        >>> y[0, 0, 0, 0], sw[0, 0, 0, 0]
-        (np.float64(3.0), np.int64(1))
-    """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d_with_indices")
-    # The first maximum in row-major window order, r = a * k_w + b (see _phases.py).
-    y, r = _phases.max_pool_with_offsets(_pad(x, p, -np.inf) if any(p) else x, k, s, out_hw)
-    # From the offset inside the window to row and column in the unpadded input.
-    rows = np.arange(out_hw[0])[:, None] * s[0] + r // k[1] - p[0]
-    cols = np.arange(out_hw[1])[None, :] * s[1] + r % k[1] - p[1]
-    return y, (rows * x.shape[3] + cols).astype(np.int64)
+def _check_in_windows(sw, w, spec):
+    """Every switch must point into its own window: switches saved for another kernel, stride
+    or padding would send gradient to the wrong place without a word."""
+    H_out, W_out = spec.out_size
+    row, col = sw // w, sw % w
+    top = np.arange(H_out)[:, None] * spec.stride[0] - spec.padding[0]
+    left = np.arange(W_out)[None, :] * spec.stride[1] - spec.padding[1]
+    inside = (top <= row) & (row < top + spec.kernel_size[0])
+    inside &= (left <= col) & (col < left + spec.kernel_size[1])
+    if not inside.all():
+        where = tuple(int(i) for i in np.argwhere(~inside)[0])
+        k_h, k_w = spec.kernel_size
+        raise ValueError(
+            f"max_pool2d_backward: indices{list(where)} = {sw[where]} lies outside its "
+            f"{k_h}x{k_w} window (stride {spec.stride}, padding {spec.padding}); pass the indices that "
+            "max_pool2d_with_indices returned for the same x, kernel_size, stride and padding"
+        )
 
 
 def _unpool_size(output_size, in_hw, k, s, p):
@@ -746,18 +758,18 @@ def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=N
         array([[0., 3.],
                [0., 0.]])
     """
-    y = as_array(y, "y", 4, _LAYOUT)
-    k = positive(pair(kernel_size, "kernel_size"), "kernel_size")
-    s = k if stride is None else positive(pair(stride, "stride"), "stride")
-    p = non_negative(pair(padding, "padding"), "padding")
+    y = as_array(y, "max_unpool2d: y", 4, _LAYOUT)
+    # kernel_size, stride and padding checked as pooling checks them, on an input
+    # large enough for any window (the size that was pooled is checked below)
+    spec = pool_spec("max_unpool2d", (1, 1, 2**31, 2**31), kernel_size, stride, padding)
+    k, s, p = spec.kernel_size, spec.stride, spec.padding
     hw = _unpool_size(output_size, y.shape[2:], k, s, p)
     if any(v < 1 for v in hw):
         raise ValueError(f"max_unpool2d: the output size must be positive, got {hw}")
     sw = _check_switches(switches, y.shape, hw, "max_unpool2d", "switches")
-    plane = hw[0] * hw[1]
     n, c = y.shape[:2]
-    out = np.zeros((n, c, plane), dtype=y.dtype)
-    # Write every pooled value into its own plane at its switch (a plane is a flat row here).
+    out = np.zeros((n, c, hw[0] * hw[1]), dtype=y.dtype)
+    # every pooled value back into its own plane at its switch (a plane is a flat row here)
     np.put_along_axis(out, sw.reshape(n, c, -1), y.reshape(n, c, -1), axis=-1)
     return out.reshape(n, c, hw[0], hw[1])
 
@@ -781,8 +793,9 @@ def pool_switches_mask(x, kernel_size, stride=None, padding=0):
         array([[False,  True],
                [False, False]])
     """
-    x, k, s, p, out_hw = _pool_args(x, kernel_size, stride, padding, "pool_switches_mask")
-    _, sw = max_pool2d_with_indices(x, k, s, p)
-    mask = np.zeros(x.shape[:2] + (x.shape[2] * x.shape[3],), dtype=bool)
-    np.put_along_axis(mask, sw.reshape(x.shape[0], x.shape[1], -1), True, axis=-1)
+    x, spec = pool_array("pool_switches_mask", x, kernel_size, stride, padding)
+    _, sw = max_pool2d_with_indices(x, kernel_size, stride, padding)
+    N, C, H, W = x.shape
+    mask = np.zeros((N, C, H * W), dtype=bool)
+    np.put_along_axis(mask, sw.reshape(N, C, -1), True, axis=-1)
     return mask.reshape(x.shape)

@@ -4,9 +4,11 @@
 one the book derives.
 """
 
-from . import conv, functional, pool
+from . import batchnorm, conv, functional, pool, upsample
+from .batchnorm import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .functional import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
+from .upsample import *  # noqa: F401,F403
 
-__all__ = [name for module in (conv, functional, pool) for name in module.__all__]
+__all__ = [name for module in (conv, functional, pool, batchnorm, upsample) for name in module.__all__]

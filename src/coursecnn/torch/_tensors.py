@@ -1,11 +1,13 @@
-"""Input checks for ``coursecnn.torch``: the messages of ``coursecnn._checks``, on tensors."""
+"""Tensors for ``coursecnn.torch``: inputs converted and checked for rank, dtype and device.
 
-import numbers
+Shapes and hyperparameters are checked by ``coursecnn._checks`` (``conv_spec``, ``pool_spec``),
+the same checks, with the same words, as ``coursecnn.ref`` and ``coursecnn.fast``.
+"""
 
 import numpy as np
 import torch
 
-from .._checks import channels_match, non_negative, numeric_array, pair, positive  # noqa: F401  (re-exported)
+from .._checks import numeric_array
 
 
 def as_tensor(x, name, ndim, layout, like=None):
@@ -42,7 +44,7 @@ def is_float_tensor(x):
     return isinstance(x, torch.Tensor) and x.is_floating_point()
 
 
-def as_tensors(x, w, x_spec, w_spec):
+def as_tensors(x, w, x_spec, w_spec, fname):
     """``x`` and ``w`` as tensors of one floating dtype on one device, with the rank checks of
     :func:`as_tensor` (``x_spec``, ``w_spec`` are ``(ndim, layout)``).
 
@@ -52,48 +54,29 @@ def as_tensors(x, w, x_spec, w_spec):
     neither is, both become float64 (as in ``coursecnn.ref``). Two floating tensors must agree.
     """
     if is_float_tensor(w) and not is_float_tensor(x):
-        w = as_tensor(w, "w", *w_spec)
-        x = as_tensor(x, "x", *x_spec, like=w)
+        w = as_tensor(w, f"{fname}: w", *w_spec)
+        x = as_tensor(x, f"{fname}: x", *x_spec, like=w)
     else:
-        x = as_tensor(x, "x", *x_spec)
-        w = as_tensor(w, "w", *w_spec, like=x if is_float_tensor(x) else None)
-    same_kind(x, w)
+        x = as_tensor(x, f"{fname}: x", *x_spec)
+        w = as_tensor(w, f"{fname}: w", *w_spec, like=x if is_float_tensor(x) else None)
+    same_kind(x, w, "w", fname)
     return x, w
 
 
-def same_kind(x, w, name="w"):
+def same_kind(x, w, name="w", fname=""):
     """Check that ``w`` has ``x``'s dtype and device (autograd Functions mix neither)."""
     if w.dtype != x.dtype or w.device != x.device:
         raise TypeError(
-            f"{name} is {w.dtype} on {w.device} but x is {x.dtype} on {x.device}; the ops do not mix "
+            f"{fname + ': ' if fname else ''}{name} is {w.dtype} on {w.device} but x is {x.dtype} on {x.device}; the ops do not mix "
             f"floating dtypes or devices: convert one of them with .to(...), e.g. x.to({name}) or {name}.to(x)"
         )
 
 
-def bias(b, k, like):
-    """Check an optional bias against ``k`` output channels."""
+def bias(b, like, fname):
+    """An optional bias as a tensor of ``like``'s dtype and device (its shape is checked with
+    the others by ``conv_spec``)."""
     if b is None:
         return None
-    b = as_tensor(b, "b", 1, "(K,)", like=like)
-    same_kind(like, b, "b")
-    if b.shape[0] != k:
-        raise ValueError(f"b must have one entry per output channel ({k}), got shape {tuple(b.shape)}")
+    b = as_tensor(b, f"{fname}: b", 1, "(K,)", like=like)
+    same_kind(like, b, "b", fname)
     return b
-
-
-def groups_value(groups):
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, numbers.Integral):
-        raise TypeError(f"groups must be a positive int, got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"groups must be positive (1 or more), got {groups}")
-    return int(groups)
-
-
-def window_fits(size, window, padding, what, name):
-    """Check that a window (its effective extent) fits the padded input along each axis."""
-    for n, f, p in zip(size, window, padding):
-        if f > n + 2 * p:
-            raise ValueError(
-                f"{what} {f} is larger than the padded input {n + 2 * p} (size {n} + 2 x padding {p}); "
-                f"check {name} and padding"
-            )

@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._tensors import as_tensors, bias, channels_match, groups_value, non_negative, pair, positive, window_fits
+from .._checks import PADDING_MODES, conv_spec, conv_transpose_spec, pair, positive
+from ._tensors import as_tensors, bias
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "Conv1d", "Conv2d", "ConvTranspose2d"]
 
@@ -30,29 +31,27 @@ def _im2col(x, kernel, stride, padding, dilation, groups):
     """Every receptive field of ``x`` as a column, split per group: ``(N, G, C/G * Fh * Fw, L)``.
     Channels of one group are contiguous, and so are their rows in the columns."""
     cols = F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)  # (N, C*Fh*Fw, L)
-    return cols.view(x.shape[0], groups, -1, cols.shape[-1])
+    return cols.view(x.shape[0], groups, cols.shape[1] // groups, cols.shape[-1])
 
 
-def _conv2d_forward(x, w, b, stride, padding, dilation, groups):
-    n, c, h, wd = x.shape
+def _conv2d_forward(x, w, b, stride, padding, dilation, groups, out_size):
+    n = x.shape[0]
     k, cg, fh, fw = w.shape
     cols = _im2col(x, (fh, fw), stride, padding, dilation, groups)
     wm = w.reshape(groups, k // groups, cg * fh * fw)
     y = wm @ cols  # (G, K/G, P) @ (N, G, P, L) -> (N, G, K/G, L)
-    out_h = (h + 2 * padding[0] - dilation[0] * (fh - 1) - 1) // stride[0] + 1
-    out_w = (wd + 2 * padding[1] - dilation[1] * (fw - 1) - 1) // stride[1] + 1
-    y = y.reshape(n, k, out_h, out_w)
+    y = y.reshape((n, k) + tuple(out_size))
     return (y if b is None else y + b.view(1, k, 1, 1)), cols
 
 
 def _conv2d_backward(dy, x, w, cols, stride, padding, dilation, groups, needs):
     n, c, h, wd = x.shape
     k, cg, fh, fw = w.shape
-    dyc = dy.reshape(n, groups, k // groups, -1)  # (N, G, K/G, L): dY laid out like Y
+    dyc = dy.reshape(n, groups, k // groups, dy.shape[2] * dy.shape[3])  # (N, G, K/G, L): dY laid out like Y
     dx = dw = db = None
     if needs[0]:
         wm = w.reshape(groups, k // groups, cg * fh * fw)
-        dcols = (wm.transpose(1, 2) @ dyc).reshape(n, c * fh * fw, -1)  # W^T dY, per group
+        dcols = (wm.transpose(1, 2) @ dyc).reshape(n, c * fh * fw, dyc.shape[-1])  # W^T dY, per group
         dx = F.fold(dcols, (h, wd), (fh, fw), dilation=dilation, padding=padding, stride=stride)
     if needs[1]:
         dw = (dyc @ cols.transpose(2, 3)).sum(0).reshape(k, cg, fh, fw)  # dY X_cols^T, summed over N
@@ -65,8 +64,8 @@ class Conv2dFunction(torch.autograd.Function):
     """``conv2d`` as an autograd Function: im2col forward, the book's backward."""
 
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        y, cols = _conv2d_forward(x, w, b, stride, padding, dilation, groups)
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, out_size):
+        y, cols = _conv2d_forward(x, w, b, stride, padding, dilation, groups, out_size)
         ctx.save_for_backward(x, w, cols)  # the columns again serve dW = dY X_cols^T
         ctx.conf = (stride, padding, dilation, groups)
         return y
@@ -79,7 +78,7 @@ class Conv2dFunction(torch.autograd.Function):
             # graph of this backward reaches x; the saved ones are cut off from it
             cols = _im2col(x, w.shape[2:], *ctx.conf)
         dx, dw, db = _conv2d_backward(dy, x, w, cols, *ctx.conf, ctx.needs_input_grad[:3])
-        return dx, dw, db, None, None, None, None
+        return dx, dw, db, None, None, None, None, None
 
 
 class ConvTranspose2dFunction(torch.autograd.Function):
@@ -132,44 +131,19 @@ def _crop(padding, output_padding):
     return (-pw, ow - pw, -ph, oh - ph)
 
 
-def _conv_args(stride, padding, dilation, n=2):
-    stride = positive(pair(stride, "stride", n), "stride")
-    padding = non_negative(pair(padding, "padding", n), "padding")
-    dilation = positive(pair(dilation, "dilation", n), "dilation")
-    return stride, padding, dilation
-
-
-PADDING_MODES = ("zeros", "replicate", "reflect", "circular")
-
-
-def _pad_input(x, padding, padding_mode):
+def _pad_input(x, spec):
     """Pad ``x`` for a non-zero ``padding_mode`` (the conv then runs with padding 0). Zero
     padding is left to unfold/fold, which never materialise the padded image."""
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
-    if padding_mode == "zeros" or not any(padding):
-        return x, padding
-    for n, p in zip(x.shape[2:], padding):
-        if padding_mode == "reflect" and p >= n:
-            raise ValueError(f"reflect padding {p} must be smaller than the input size {n} it mirrors")
-        if padding_mode == "circular" and p > n:
-            raise ValueError(f"circular padding {p} must be at most the input size {n} it wraps")
-    amounts = [v for p in reversed(padding) for v in (p, p)]  # F.pad lists the last axis first
-    return F.pad(x, amounts, mode=padding_mode), (0,) * len(padding)
+    if spec.padding_mode == "zeros" or not any(spec.padding):
+        return x, spec.padding
+    if x.shape[0] == 0:  # F.pad refuses an empty batch; there is nothing to pad
+        return x.new_zeros(x.shape[:2] + tuple(n + 2 * p for n, p in zip(x.shape[2:], spec.padding))), (0,) * len(spec.padding)
+    amounts = [v for p in reversed(spec.padding) for v in (p, p)]  # F.pad lists the last axis first
+    return F.pad(x, amounts, mode=spec.padding_mode), (0,) * len(spec.padding)
 
 
-def _check_taps(w):
-    if 0 in w.shape[2:]:
-        raise ValueError(f"the kernel must be at least 1 wide on every axis, got w of shape {tuple(w.shape)}")
-
-
-def _check_kernel(x, w, groups, spatial, dilation, padding):
-    channels_match(x.shape[1], w.shape[1], groups)
-    _check_taps(w)
-    if w.shape[0] % groups != 0:
-        raise ValueError(f"output channels ({w.shape[0]}) must be divisible by groups ({groups})")
-    extent = tuple(d * (f - 1) + 1 for d, f in zip(dilation, w.shape[2:]))
-    window_fits(spatial, extent, padding, "kernel extent (with dilation)", "the kernel size and dilation")
+def _spec(fname, x, w, b, *args):
+    return conv_spec(fname, tuple(x.shape), tuple(w.shape), None if b is None else tuple(b.shape), *args)
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
@@ -207,13 +181,11 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         >>> ct.conv2d(x, w, stride=2, padding=1).shape
         torch.Size([2, 4, 4, 4])
     """
-    x, w = as_tensors(x, w, (4, "(N, C, H, W)"), (4, "(K, C // groups, F_h, F_w)"))
-    stride, padding, dilation = _conv_args(stride, padding, dilation)
-    groups = groups_value(groups)
-    _check_kernel(x, w, groups, x.shape[2:], dilation, padding)
-    b = bias(b, w.shape[0], x)
-    x, padding = _pad_input(x, padding, padding_mode)
-    return Conv2dFunction.apply(x, w, b, stride, padding, dilation, groups)
+    x, w = as_tensors(x, w, (4, "(N, C, H, W)"), (4, "(K, C // groups, F_h, F_w)"), "conv2d")
+    b = bias(b, x, "conv2d")
+    spec = _spec("conv2d", x, w, b, stride, padding, dilation, groups, padding_mode)
+    x, padding = _pad_input(x, spec)
+    return Conv2dFunction.apply(x, w, b, spec.stride, padding, spec.dilation, spec.groups, spec.out_size)
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
@@ -237,13 +209,13 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode
         >>> ct.conv1d(torch.ones(1, 1, 5), torch.ones(1, 1, 3)).tolist()
         [[[3.0, 3.0, 3.0]]]
     """
-    x, w = as_tensors(x, w, (3, "(N, C, L)"), (3, "(K, C // groups, F)"))
-    (s,), (p,), (d,) = _conv_args(stride, padding, dilation, n=1)
-    groups = groups_value(groups)
-    _check_kernel(x, w, groups, x.shape[2:], (d,), (p,))
-    b = bias(b, w.shape[0], x)
-    x, (p,) = _pad_input(x, (p,), padding_mode)
-    y = Conv2dFunction.apply(x.unsqueeze(2), w.unsqueeze(2), b, (1, s), (0, p), (1, d), groups)
+    x, w = as_tensors(x, w, (3, "(N, C, L)"), (3, "(K, C // groups, F)"), "conv1d")
+    b = bias(b, x, "conv1d")
+    spec = _spec("conv1d", x, w, b, stride, padding, dilation, groups, padding_mode)
+    x, (p,) = _pad_input(x, spec)
+    (s,), (d,) = spec.stride, spec.dilation
+    y = Conv2dFunction.apply(x.unsqueeze(2), w.unsqueeze(2), b, (1, s), (0, p), (1, d), spec.groups,
+                             (1,) + spec.out_size)
     return y.squeeze(2)
 
 
@@ -279,26 +251,13 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
         >>> ct.conv_transpose2d(torch.randn(1, 4, 3, 3), torch.randn(4, 2, 2, 2), stride=2).shape
         torch.Size([1, 2, 6, 6])
     """
-    x, w = as_tensors(x, w, (4, "(N, C_in, H, W)"), (4, "(C_in, C_out // groups, F_h, F_w)"))
-    _check_taps(w)
-    stride, padding, dilation = _conv_args(stride, padding, dilation)
-    output_padding = non_negative(pair(output_padding, "output_padding"), "output_padding")
-    groups = groups_value(groups)
-    if x.shape[1] % groups != 0:
-        raise ValueError(f"input channels ({x.shape[1]}) must be divisible by groups ({groups})")
-    if x.shape[1] != w.shape[0]:
-        raise ValueError(
-            f"channel mismatch: the input has {x.shape[1]} channels but w has {w.shape[0]} input "
-            f"channels (w is shaped (C_in, C_out // groups, F_h, F_w))"
-        )
-    full = _full_size(x.shape[2:], w.shape[2:], stride, dilation)
-    for n_full, s, d, p, op in zip(full, stride, dilation, padding, output_padding):
-        if op >= max(s, d):
-            raise ValueError(f"output_padding {op} must be smaller than stride ({s}) or dilation ({d})")
-        if n_full - 2 * p + op < 1:
-            raise ValueError(f"padding {p} crops the whole output (size {n_full} before cropping)")
-    b = bias(b, w.shape[1] * groups, x)
-    return ConvTranspose2dFunction.apply(x, w, b, stride, padding, output_padding, groups, dilation)
+    fname = "conv_transpose2d"
+    x, w = as_tensors(x, w, (4, "(N, C_in, H, W)"), (4, "(C_in, C_out // groups, F_h, F_w)"), fname)
+    b = bias(b, x, fname)
+    spec = conv_transpose_spec(fname, tuple(x.shape), tuple(w.shape), None if b is None else tuple(b.shape),
+                               stride, padding, output_padding, groups, dilation)
+    return ConvTranspose2dFunction.apply(x, w, b, spec.stride, spec.padding, spec.output_padding, spec.groups,
+                                         spec.dilation)
 
 
 def _kernel_size_arg(cls, args, kwargs, n):

@@ -37,7 +37,8 @@ class LinearFunction(torch.autograd.Function):
 class ReLUFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        mask = (x > 0).to(x.dtype)  # 1 where the input was positive; a float mask multiplies fastest
+        # 1 where the input was not <= 0 (positive, or NaN as in torch); a float mask multiplies fastest
+        mask = (~(x <= 0)).to(x.dtype)
         ctx.save_for_backward(mask)
         return x.clamp_min(0)  # NaN stays NaN, as in torch.relu
 
@@ -85,7 +86,7 @@ def linear(x, w, b=None):
         >>> ct.linear(torch.ones(2, 3), torch.ones(4, 3), torch.zeros(4)).tolist()[0]
         [3.0, 3.0, 3.0, 3.0]
     """
-    x, w = as_tensors(x, w, (tuple(range(1, 9)), "(N, in_features)"), (2, "(out_features, in_features)"))
+    x, w = as_tensors(x, w, (tuple(range(1, 9)), "(N, in_features)"), (2, "(out_features, in_features)"), "linear")
     if x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"size mismatch: x has {x.shape[-1]} features (last axis of shape {tuple(x.shape)}) "

@@ -15,70 +15,77 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._tensors import as_tensor, non_negative, pair, positive, window_fits
+from .._checks import pool_spec
+from ._tensors import as_tensor
 
 __all__ = ["max_pool2d", "avg_pool2d", "MaxPool2d", "AvgPool2d"]
 
 
-def _pool_args(x, kernel_size, stride, padding):
-    x = as_tensor(x, "x", 4, "(N, C, H, W)")
-    kernel = positive(pair(kernel_size, "kernel_size"), "kernel_size")
-    stride = kernel if stride is None else positive(pair(stride, "stride"), "stride")
-    padding = non_negative(pair(padding, "padding"), "padding")
-    for p, k in zip(padding, kernel):
-        if 2 * p > k:  # PyTorch's rule: a window must never lie wholly in the padding
-            raise ValueError(f"padding {p} must be at most half the window ({k}) for pooling")
-    window_fits(x.shape[2:], kernel, padding, "window", "kernel_size")
-    return x, kernel, stride, padding
+def _pool_args(fname, x, kernel_size, stride, padding):
+    x = as_tensor(x, f"{fname}: x", 4, "(N, C, H, W)")
+    return x, pool_spec(fname, tuple(x.shape), kernel_size, stride, padding)
 
 
-def _out_size(size, kernel, stride, padding):
-    return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
+def _exact_switches(cols, y, hw, kernel, stride, padding):
+    """The switches by PyTorch's rule, for columns ``cols`` ``(N*C, m, L)`` with maxima ``y``:
+    the first real (unpadded) entry equal to the maximum, or the last NaN of a window holding one."""
+    (h, w), (ph, pw), m = hw, padding, kernel[0] * kernel[1]
+    real = F.unfold(F.pad(cols.new_ones(1, 1, h, w), (pw, pw, ph, ph)), kernel, stride=stride) > 0
+    first = ((cols == y.unsqueeze(1)) & real).to(torch.uint8).argmax(dim=1)
+    nan = torch.isnan(cols)
+    last_nan = (m - 1) - nan.flip(1).to(torch.uint8).argmax(dim=1)
+    return torch.where(nan.any(dim=1), last_nan, first)
 
 
 class MaxPool2dFunction(torch.autograd.Function):
     """``max_pool2d``: forward keeps the argmax switches, backward scatters through them."""
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
+    def forward(ctx, x, kernel, stride, padding, out_size):
         n, c, h, w = x.shape
         ph, pw = padding
+        length = out_size[0] * out_size[1]
         xp = F.pad(x, (pw, pw, ph, ph), value=float("-inf")) if ph or pw else x
-        cols = F.unfold(xp.reshape(n * c, 1, h + 2 * ph, w + 2 * pw), kernel, stride=stride)
-        y, switches = cols.max(dim=1)  # (N*C, L): the largest entry of each window and where it is
+        cols = F.unfold(xp.reshape(n * c, 1, h + 2 * ph, w + 2 * pw), kernel, stride=stride)  # (N*C, m, L)
+        y, switches = cols.max(dim=1)  # (N*C, L): each window's largest entry and where it is
+        # PyTorch's rule for the rare windows where that is not yet right: a window holding NaN
+        # goes to its last NaN, and one whose real entries are all -inf to its first real entry,
+        # never to the padding.
+        if bool((torch.isnan(y) | torch.isneginf(y)).any()):
+            switches = _exact_switches(cols, y, (h, w), kernel, stride, padding)
         ctx.save_for_backward(switches)
-        ctx.conf = (x.shape, kernel, stride, padding)
-        return y.reshape(n, c, *_out_size((h, w), kernel, stride, padding))
+        ctx.conf = (x.shape, kernel, stride, padding, length)
+        return y.reshape((n, c) + tuple(out_size))
 
     @staticmethod
     def backward(ctx, dy):
         (switches,) = ctx.saved_tensors
-        (n, c, h, w), kernel, stride, (ph, pw) = ctx.conf
-        dy = dy.reshape(n * c, 1, -1)
-        dcols = dy.new_zeros(n * c, kernel[0] * kernel[1], dy.shape[-1])
+        (n, c, h, w), kernel, stride, (ph, pw), length = ctx.conf
+        dy = dy.reshape(n * c, 1, length)
+        dcols = dy.new_zeros(n * c, kernel[0] * kernel[1], length)
         dcols = dcols.scatter(1, switches.unsqueeze(1), dy)  # the whole gradient to the winner
         dxp = F.fold(dcols, (h + 2 * ph, w + 2 * pw), kernel, stride=stride)  # overlaps add up
-        return dxp[:, :, ph : ph + h, pw : pw + w].reshape(n, c, h, w), None, None, None
+        return dxp[:, :, ph : ph + h, pw : pw + w].reshape(n, c, h, w), None, None, None, None
 
 
 class AvgPool2dFunction(torch.autograd.Function):
     """``avg_pool2d``: forward averages each window, backward spreads ``1/m`` of the gradient."""
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding):
+    def forward(ctx, x, kernel, stride, padding, out_size):
         n, c, h, w = x.shape
         cols = F.unfold(x.reshape(n * c, 1, h, w), kernel, padding=padding, stride=stride)
-        ctx.conf = (x.shape, kernel, stride, padding)
-        return cols.mean(dim=1).reshape(n, c, *_out_size((h, w), kernel, stride, padding))
+        ctx.conf = (x.shape, kernel, stride, padding, out_size[0] * out_size[1])
+        return cols.mean(dim=1).reshape((n, c) + tuple(out_size))
 
     @staticmethod
     def backward(ctx, dy):
-        (n, c, h, w), kernel, stride, padding = ctx.conf
+        (n, c, h, w), kernel, stride, padding, length = ctx.conf
         m = kernel[0] * kernel[1]
-        dy = dy.reshape(n * c, 1, -1)
-        dcols = (dy / m).expand(n * c, m, dy.shape[-1])
+        dy = dy.reshape(n * c, 1, length)
+        dcols = (dy / m).expand(n * c, m, length)
         dx = F.fold(dcols, (h, w), kernel, padding=padding, stride=stride)  # fold drops the padding
-        return dx.reshape(n, c, h, w), None, None, None
+        return dx.reshape(n, c, h, w), None, None, None, None
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -104,8 +111,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         >>> ct.max_pool2d(x, 2).tolist()
         [[[[4.0, 8.0]]]]
     """
-    x, kernel, stride, padding = _pool_args(x, kernel_size, stride, padding)
-    return MaxPool2dFunction.apply(x, kernel, stride, padding)
+    x, spec = _pool_args("max_pool2d", x, kernel_size, stride, padding)
+    return MaxPool2dFunction.apply(x, spec.kernel_size, spec.stride, spec.padding, spec.out_size)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -131,8 +138,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
         >>> ct.avg_pool2d(x, 2).tolist()
         [[[[2.5, 6.5]]]]
     """
-    x, kernel, stride, padding = _pool_args(x, kernel_size, stride, padding)
-    return AvgPool2dFunction.apply(x, kernel, stride, padding)
+    x, spec = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    return AvgPool2dFunction.apply(x, spec.kernel_size, spec.stride, spec.padding, spec.out_size)
 
 
 class MaxPool2d(nn.MaxPool2d):

@@ -6,42 +6,21 @@ spatial axes so that ``conv1d``, ``conv2d`` and ``conv3d`` share them.
 
 import numpy as np
 
-from .._checks import as_array, non_negative, pair
+from .._checks import _fail, _padding_fits, as_array, non_negative, pair, padding_mode_value
 
-__all__ = ["pad2d", "PADDING_MODES"]
+__all__ = ["pad2d"]
 
-# Our names (PyTorch's) and NumPy's for the same thing.
-PADDING_MODES = {"zeros": "constant", "replicate": "edge", "reflect": "reflect", "circular": "wrap"}
-
-
-def check_mode(mode, name="padding_mode"):
-    if not isinstance(mode, str) or mode not in PADDING_MODES:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, PADDING_MODES))}, got {mode!r}")
-    return mode
-
-
-def check_fits(shape, pads, mode, what):
-    """Reflect needs a border row to mirror about (pad < size); circular wraps at most once."""
-    for n, p in zip(shape, pads):
-        if mode == "reflect" and p >= n:
-            raise ValueError(
-                f"{what}: reflect padding {p} must be smaller than the input size {n} it mirrors"
-            )
-        if mode == "circular" and p > n:
-            raise ValueError(f"{what}: circular padding {p} must be at most the input size {n}")
+# PyTorch's names for the padding modes, and NumPy's for the same thing.
+NUMPY_MODES = {"zeros": "constant", "replicate": "edge", "reflect": "reflect", "circular": "wrap"}
 
 
 def pad_spatial(x, pads, mode="zeros"):
-    """Pad the last ``len(pads)`` axes of ``x`` by ``pads[i]`` on both sides (a new array)."""
+    """Pad the last ``len(pads)`` axes of ``x`` by ``pads[i]`` on both sides; ``x`` itself when
+    ``pads`` are all 0 (callers never write into the result)."""
     if not any(pads):
         return x
-    if mode == "zeros":
-        # zeros plus one slice assignment: the same as np.pad, several times faster
-        out = np.zeros(x.shape[: x.ndim - len(pads)] + tuple(n + 2 * p for n, p in zip(x.shape[-len(pads):], pads)), x.dtype)
-        out[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(x.shape[-len(pads):], pads))] = x
-        return out
     widths = [(0, 0)] * (x.ndim - len(pads)) + [(p, p) for p in pads]
-    return np.pad(x, widths, mode=PADDING_MODES[mode])
+    return np.pad(x, widths, mode=NUMPY_MODES[mode])
 
 
 def pad_spatial_backward(dxp, pads, mode="zeros"):
@@ -63,7 +42,7 @@ def pad_spatial_backward(dxp, pads, mode="zeros"):
         centre[ax] = slice(p, p + n)
         out = dx[tuple(centre)].copy()
         if mode != "zeros":
-            source = np.pad(np.arange(n), (p, p), mode=PADDING_MODES[mode])
+            source = np.pad(np.arange(n), (p, p), mode=NUMPY_MODES[mode])
             for pos in list(range(p)) + list(range(p + n, n + 2 * p)):
                 src = [slice(None)] * dx.ndim
                 dst = [slice(None)] * dx.ndim
@@ -100,8 +79,14 @@ def pad2d(x, padding, mode="zeros"):
         [0.0, 0.0, 1.0, 2.0, 2.0]
     """
     x = as_array(x, "pad2d: x", 4, "(N, C, H, W)")
-    pads = non_negative(pair(padding, "padding"), "padding")
-    check_mode(mode, "mode")
-    check_fits(x.shape[2:], pads, mode, "pad2d")
+    try:
+        pads = non_negative(pair(padding, "padding"), "padding")
+        if mode != "zeros" and 0 in x.shape[1:]:
+            raise ValueError(f"x has an empty channel, height or width axis, shape {x.shape}: {mode!r} "
+                             "padding needs pixels to copy (zero padding does not)")
+        padding_mode_value(mode)
+        _padding_fits(x.shape[2:], pads, mode)
+    except (TypeError, ValueError) as exc:
+        raise _fail("pad2d", exc) from None
     out = pad_spatial(x, pads, mode)
     return out.copy() if out is x else out

@@ -1,4 +1,5 @@
-"""Sliding windows as strided views, and the two copies a convolution needs (im2col, col2im).
+"""Sliding windows as strided views, and the two copies a convolution needs (im2col, col2im),
+laid out per group for ``coursecnn.fast.conv``.
 
 Everything here works for any number of spatial axes ``S`` (1, 2 or 3), so ``conv1d``,
 ``conv2d`` and ``conv3d`` share it.
@@ -6,6 +7,8 @@ Everything here works for any number of spatial axes ``S`` (1, 2 or 3), so ``con
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from ..ref.padding import pad_spatial as ref_pad_spatial
 
 
 def window_view(xp, kernel_size, stride, dilation, out_size):
@@ -37,7 +40,8 @@ def im2col(xp, groups, kernel_size, stride, dilation, out_size):
     # -> (N, C, *F, *O): kernel taps before positions, still a view
     view = view.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd)))
     # -> (N, G, C/G * prod(F), prod(O)): this reshape is the copy (the view is not contiguous)
-    return view.reshape(n, groups, -1, int(np.prod(out_size)))
+    rows = (c // groups) * int(np.prod(kernel_size))
+    return view.reshape(n, groups, rows, int(np.prod(out_size)))
 
 
 def col2im(cols, padded_size, kernel_size, stride, dilation, out_size):
@@ -55,3 +59,14 @@ def col2im(cols, padded_size, kernel_size, stride, dilation, out_size):
         )
         acc[(slice(None), slice(None)) + target] += cols[(slice(None), slice(None)) + tap]
     return acc
+
+
+def pad_spatial(x, pads, mode="zeros"):
+    """``coursecnn.ref.padding.pad_spatial``, with zero padding as one allocation and one slice
+    assignment (several times faster than ``np.pad``)."""
+    if mode != "zeros" or not any(pads):
+        return ref_pad_spatial(x, pads, mode)
+    nd = len(pads)
+    out = np.zeros(x.shape[:-nd] + tuple(n + 2 * p for n, p in zip(x.shape[-nd:], pads)), x.dtype)
+    out[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(x.shape[-nd:], pads))] = x
+    return out

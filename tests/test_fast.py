@@ -1,0 +1,217 @@
+"""coursecnn.fast: every function against its coursecnn.ref twin (results and errors), and the
+speed tricks' own paths and knobs (shifted products, chunked dw, blocks of phase planes), which
+only this file may touch."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings, strategies as st
+
+from coursecnn import fast, ref
+from coursecnn.fast import _phases, conv as fast_conv
+from coursecnn.fast._shifted import conv2d_shifted, worth_it
+from coursecnn.fast._windows import im2col, pad_spatial
+from test_ref_conv import conv_case, torch_conv
+from test_ref_conv_backward import check_against_torch, torch_grads
+
+NAIVE_NAMES = ("conv2d_naive", "conv2d_backward_naive", "conv_transpose2d_naive")
+
+
+def test_fast_has_ref_signatures():
+    import inspect
+
+    for name in fast.__all__:
+        assert inspect.signature(getattr(fast, name)) == inspect.signature(getattr(ref, name)), name
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_conv_forward_and_backward_match_ref(nd, data):
+    x, w, b, stride, padding, dilation, groups, mode = data.draw(conv_case(nd=nd))
+    name = {1: "conv1d", 2: "conv2d", 3: "conv3d"}[nd]
+    want = getattr(ref, name)(x, w, b, stride, padding, dilation, groups, mode)
+    got = getattr(fast, name)(x, w, b, stride, padding, dilation, groups, mode)
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+    dy = np.random.default_rng(nd).normal(size=want.shape)
+    for a, c in zip(getattr(fast, name + "_backward")(dy, x, w, stride, padding, dilation, groups, mode),
+                    getattr(ref, name + "_backward")(dy, x, w, stride, padding, dilation, groups, mode)):
+        np.testing.assert_allclose(a, c, rtol=1e-11, atol=1e-11)
+
+
+def test_conv_transpose_matches_ref():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(2, 4, 3, 4)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=6)
+    for args in [(2, 1, 1, 2, (2, 1)), (1, 0, 1, 2, (2, 2)), (3, 0, 0, 2, 1)]:
+        np.testing.assert_allclose(fast.conv_transpose2d(x, w, b, *args), ref.conv_transpose2d(x, w, b, *args),
+                                   rtol=1e-12, atol=1e-12)
+
+
+POOL_SETUPS = [((3, 3), (2, 2), (1, 1)), (2, None, 0), ((3, 2), (1, 2), (1, 0)), (1, 2, 0), (3, 1, 1)]
+
+
+@pytest.mark.parametrize("k, s, p", POOL_SETUPS)
+@pytest.mark.parametrize("special", ["none", "ties", "nan", "inf"])
+def test_pools_match_ref(k, s, p, special):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(2, 3, 9, 8))
+    if special == "ties":
+        x = rng.integers(-2, 3, size=x.shape).astype(float)
+    elif special == "nan":
+        x[0, 0, 1, 1] = x[1, 2, 4, 4:6] = np.nan
+    elif special == "inf":
+        x[0, 1] = -np.inf
+        x[1, 0, 3, 3] = np.inf
+    y, sw = ref.max_pool2d_with_indices(x, k, s, p)
+    yf, swf = fast.max_pool2d_with_indices(x, k, s, p)
+    np.testing.assert_array_equal(yf, y)
+    np.testing.assert_array_equal(swf, sw)
+    np.testing.assert_array_equal(fast.max_pool2d(x, k, s, p), y)
+    dy = rng.normal(size=y.shape)
+    np.testing.assert_allclose(fast.max_pool2d_backward(dy, x, k, s, p), ref.max_pool2d_backward(dy, x, k, s, p))
+    np.testing.assert_allclose(fast.max_pool2d_backward(dy, x, k, s, p, indices=sw),
+                               ref.max_pool2d_backward(dy, x, k, s, p))
+    np.testing.assert_allclose(fast.avg_pool2d(x, k, s, p), ref.avg_pool2d(x, k, s, p), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(fast.avg_pool2d_backward(dy, x, k, s, p), ref.avg_pool2d_backward(dy, x, k, s, p),
+                               rtol=1e-14, atol=1e-14)
+    if p == 0 or special == "none":
+        n = 1 if k == 1 else 2
+        np.testing.assert_allclose(fast.nmax_pool2d(x, k, n, s, p), ref.nmax_pool2d(x, k, n, s, p), atol=1e-14)
+        np.testing.assert_allclose(fast.nmax_pool2d_backward(dy, x, k, n, s, p),
+                                   ref.nmax_pool2d_backward(dy, x, k, n, s, p), atol=1e-14)
+
+
+def test_empty_batches_are_empty_results():
+    x, w = np.zeros((0, 3, 8, 8)), np.ones((4, 3, 3, 3))
+    assert fast.conv2d(x, w, padding=1).shape == (0, 4, 8, 8)
+    dx, dw, db = fast.conv2d_backward(np.zeros((0, 4, 6, 6)), x, w)
+    assert dx.shape == x.shape and not dw.any() and not db.any()
+    assert fast.max_pool2d(x, 2).shape == (0, 3, 4, 4)
+    assert fast.max_pool2d_backward(np.zeros((0, 3, 4, 4)), x, 2).shape == x.shape
+    assert fast.avg_pool2d_backward(np.zeros((0, 3, 4, 4)), x, 2).shape == x.shape
+
+
+@pytest.mark.parametrize(
+    "c, k, groups, kernel, padding, dilation, mode",
+    [
+        (16, 5, 1, (3, 3), 1, 1, "zeros"),
+        (12, 4, 1, (2, 3), (0, 2), (2, 1), "zeros"),
+        (32, 6, 2, (3, 2), (1, 0), (1, 3), "reflect"),
+        (11, 3, 1, (4, 3), (2, 1), 1, "replicate"),
+        (32, 8, 4, (5, 4), 2, (1, 2), "circular"),
+        (33, 2, 1, (2, 1), 0, 1, "zeros"),
+    ],
+)
+def test_shifted_path_matches_torch(c, k, groups, kernel, padding, dilation, mode):
+    # enough channels x kernel columns for conv2d to take the stride-1 shifted-product path
+    rng = np.random.default_rng(c + k)
+    x = rng.normal(size=(3, c, 9, 8))
+    w = rng.normal(size=(k, c // groups) + kernel)
+    b = rng.normal(size=k)
+    assert worth_it(w, (1, 1))
+    got = fast.conv2d(x, w, b, 1, padding, dilation, groups, mode)
+    want = torch_conv(F.conv2d, x, w, b, 1, padding, dilation, groups, mode, 2)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert got.flags.c_contiguous and got.flags.writeable
+    # a non-contiguous input (a transposed view) gives the same answer
+    xt = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)
+    np.testing.assert_allclose(fast.conv2d(xt, w, b, 1, padding, dilation, groups, mode), got, rtol=1e-13, atol=1e-13)
+
+
+def test_shifted_and_im2col_paths_agree_in_float32():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(2, 16, 10, 10)).astype(np.float32)
+    w = rng.normal(size=(8, 16, 3, 3)).astype(np.float32)
+    xp = pad_spatial(x, (1, 1))
+    a = conv2d_shifted(xp, w, 1, (1, 1), (10, 10))
+    cols = im2col(xp, 1, (3, 3), (1, 1), (1, 1), (10, 10))
+    b = np.matmul(w.reshape(1, 8, -1), cols).reshape(2, 8, 10, 10)
+    assert a.dtype == np.float32
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "c, k, groups, kernel, padding, dilation, mode",
+    [
+        (8, 16, 1, (3, 3), 1, 1, "zeros"),
+        (6, 12, 1, (2, 3), (0, 2), (2, 1), "reflect"),
+        (8, 32, 2, (3, 2), (1, 0), (1, 2), "zeros"),
+        (4, 33, 1, (2, 1), 1, 1, "replicate"),
+    ],
+)
+def test_stride_one_dx_through_the_flipped_kernel_path(c, k, groups, kernel, padding, dilation, mode):
+    # enough kernels x kernel columns that dx is computed as a forward conv with the flipped kernel
+    rng = np.random.default_rng(c * k)
+    x, w = rng.normal(size=(2, c, 7, 8)), rng.normal(size=(k, c // groups) + kernel)
+    assert worth_it(np.empty((c, k // groups) + kernel), (1, 1))
+    case = (x, w, None, 1, (padding,) * 2 if isinstance(padding, int) else padding, dilation, groups, mode)
+    check_against_torch(2, case, seed=c + k, backward=fast.conv2d_backward)
+
+
+def test_dw_summed_in_chunks_of_images(monkeypatch):
+    # a large batch sums its per-image dw products a few images at a time; force tiny chunks
+    rng = np.random.default_rng(18)
+    x, w = rng.normal(size=(5, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
+    dy = rng.normal(size=(5, 3, 4, 4))
+    whole = fast.conv2d_backward(dy, x, w)
+    monkeypatch.setattr(fast_conv, "_DW_TEMP_LIMIT", 2 * w.size)  # two images per product
+    chunked = fast.conv2d_backward(dy, x, w)
+    for a, c in zip(whole, chunked):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+    want = torch_grads(2, x, w, None, dy, (1, 1), (0, 0), (1, 1), 1, "zeros")
+    np.testing.assert_allclose(chunked[1], want[1], rtol=1e-12, atol=1e-12)
+
+
+# (kernel_size, stride, padding): overlapping, non-overlapping, rectangular, stride > kernel.
+SETUPS = [((3, 3), (2, 2), (1, 1)), (2, None, 0), ((3, 2), (1, 2), (1, 0)), (1, 2, 0)]
+
+
+@pytest.mark.parametrize("k, s, p", SETUPS)
+def test_blocks_of_planes_agree_with_the_loops(monkeypatch, k, s, p):
+    # Values from {-2, ..., 2}: many ties, so the first-maximum rule matters in every block.
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, size=(2, 5, 9, 8)).astype(float)
+    monkeypatch.setattr(_phases, "BLOCK_BYTES", 100)  # a block of 1 plane (9 x 8 x 8 bytes)
+    y = fast.max_pool2d(x, k, s, p)
+    dy = rng.normal(size=y.shape)
+    np.testing.assert_allclose(fast.max_pool2d_backward(dy, x, k, s, p), ref.max_pool2d_backward_naive(dy, x, k, s, p), atol=1e-14)
+    n = 1 if k == 1 else 2
+    if p == 0:
+        np.testing.assert_allclose(fast.nmax_pool2d(x, k, n, s, p), ref.nmax_pool2d_naive(x, k, n, s, p), atol=1e-14)
+        np.testing.assert_allclose(
+            fast.nmax_pool2d_backward(dy, x, k, n, s, p), ref.nmax_pool2d_backward_naive(dy, x, k, n, s, p), atol=1e-14
+        )
+
+
+def test_blocks_give_the_same_array_as_one_piece(monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 4, 7, 7)).astype(np.float32)
+    dy = rng.normal(size=(3, 4, 3, 3)).astype(np.float32)
+    whole = fast.max_pool2d_backward(dy, x, 3, 2)
+    monkeypatch.setattr(_phases, "BLOCK_BYTES", 500)  # 2 planes of 196 bytes a block, 6 blocks
+    blocked = fast.max_pool2d_backward(dy, x, 3, 2)
+    assert blocked.dtype == np.float32 and blocked.shape == x.shape
+    np.testing.assert_array_equal(blocked, whole)
+
+
+def test_nmax_with_infinities_takes_the_sorting_path():
+    x = np.random.default_rng(2).normal(size=(1, 2, 6, 6))
+    x[0, 0, 0, 0] = x[0, 0, 0, 1] = np.inf  # two infinities in one window, n = 1 takes one
+    x[0, 1, 3, 3] = -np.inf
+    dy = np.ones((1, 2, 3, 3))
+    for n in (1, 2, 3):
+        np.testing.assert_array_equal(fast.nmax_pool2d(x, 2, n), ref.nmax_pool2d_naive(x, 2, n))
+        np.testing.assert_array_equal(fast.nmax_pool2d_backward(dy, x, 2, n), ref.nmax_pool2d_backward_naive(dy, x, 2, n))
+
+
+def test_ref_holds_no_speed_knobs():
+    # the reference is read first: no memory strides, cache sizes or thresholds in it
+    from pathlib import Path
+
+    import coursecnn.ref
+
+    for path in Path(coursecnn.ref.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        for knob in ("as_strided", ".strides", "BLOCK_BYTES", "_LIMIT", "worth_it", "_phases", "_shifted"):
+            assert knob not in text, (path.name, knob)
