@@ -64,10 +64,32 @@ def includes(notebook):
         if cell["cell_type"] != "markdown":
             continue
         for m in INCLUDE.finditer(_text(cell)):
-            opts = dict(re.findall(r":(\w+):\s*(\S*)", m.group(2)))
+            opts = dict(re.findall(r":([\w-]+):[ \t]*([^\n]*)", m.group(2)))
             if "pyobject" in opts:
-                found.append(((notebook.parent / m.group(1)).resolve(), opts["pyobject"]))
+                shown = tuple(sorted((k, v.strip()) for k, v in opts.items() if k in SHOWN_OPTIONS))
+                found.append(((notebook.parent / m.group(1)).resolve(), opts["pyobject"], shown))
     return found
+
+
+SHOWN_OPTIONS = ("start-at", "start-after", "end-at", "end-before", "dedent")
+
+
+def shown_part(source, options):
+    """The part of ``source`` that literalinclude shows with these options (as Sphinx cuts it)."""
+    opts = dict(options)
+    lines = source.split("\n")
+    for key, after in (("start-at", 0), ("start-after", 1)):
+        if key in opts:
+            hit = next((i for i, line in enumerate(lines) if opts[key] in line), None)
+            lines = lines[hit + after:] if hit is not None else lines
+    for key, keep in (("end-at", 1), ("end-before", 0)):
+        if key in opts:
+            hit = next((i for i, line in enumerate(lines) if opts[key] in line), None)
+            lines = lines[:hit + keep] if hit is not None else lines
+    if opts.get("dedent", "").isdigit():
+        n = int(opts["dedent"])
+        lines = [line[n:] if line[:n].strip() == "" else line for line in lines]
+    return "\n".join(lines)
 
 
 def object_source(path, name):
@@ -124,10 +146,11 @@ WRAP_PENDING = {
 }
 
 
-@pytest.mark.parametrize("path,name", INCLUDED, ids=[f"{p.name}:{n}" for p, n in INCLUDED])
-def test_included_code_fits_the_column(path, name):
+@pytest.mark.parametrize("path,name,options", INCLUDED, ids=[f"{p.name}:{n}" for p, n, _ in INCLUDED])
+def test_included_code_fits_the_column(path, name, options):
     source = object_source(path, name)
     assert source is not None, f"{path.relative_to(ROOT)} has no {name} (a literalinclude points at nothing)"
+    source = shown_part(source, options)
     problems = [f"line {n}: {w} characters" for n, w in long_lines(source)]
     pending = WRAP_PENDING.get((str(path.relative_to(ROOT)), name))
     if pending is not None and len(problems) <= pending:
@@ -141,3 +164,5 @@ def test_the_width_check_can_fail():
     assert long_lines("# BEGIN HIDDEN TESTS\n" + "z" * 100 + "\n# END HIDDEN TESTS") == []
     assert fenced_code("text " * 30 + "\n```bash\nmake book\n```\n```{literalinclude} x.py\n:pyobject: f\n```") == "make book"
     assert object_source(ROOT / "tests" / "test_code_width.py", "long_lines").startswith("def long_lines")
+    part = shown_part("def f():\n    x = 1\n    return x", (("dedent", "4"), ("start-at", "x = 1")))
+    assert part == "x = 1\nreturn x"
