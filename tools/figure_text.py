@@ -126,6 +126,13 @@ FIGURES = {
             "A grid of 4 rows and 9 columns. Each row is one output position and holds the kernel weights "
             "1, 2, 3 and 4 at the columns of the four input pixels under the window, with zeros "
             "elsewhere; from row to row the pattern shifts right."),
+        "convolution-im2col-figure": (
+            "im2col on the 3×3 input: each 2×2 window becomes one column, and the kernel as a row times "
+            "that matrix gives every output at once.",
+            "Four grids in a row: the 3 by 3 input holding 1 to 9 with its first 2 by 2 window outlined; "
+            "the 2 by 2 kernel written as one row of 4 numbers; the 4 by 4 im2col matrix, whose first "
+            "column, outlined, holds that first window's four values; and the output as one row of 4 "
+            "values, the first outlined."),
         "convolution-45": (
             "Direct convolution against FFT convolution on a 128×128 image, as the kernel grows.",
             "Run time in milliseconds on a log scale against the kernel size F. The direct method's time "
