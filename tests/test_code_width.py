@@ -131,17 +131,10 @@ INCLUDED = sorted({inc for nb in NOTEBOOKS for inc in includes(nb)})
 # book includes must fit now.
 WRAP_PENDING = {
     ("src/coursecnn/distributed.py", "train_ddp"): 10,
-    ("src/coursecnn/ref/_conv_loops.py", "conv2d_backward_naive"): 12,
-    ("src/coursecnn/ref/_conv_loops.py", "conv2d_naive"): 8,
-    ("src/coursecnn/ref/_phases.py", "_max_pool_backward"): 3,
     ("src/coursecnn/ref/autodiff.py", "Value.backward"): 2,
-    ("src/coursecnn/ref/conv.py", "conv2d_fft"): 11,
-    ("src/coursecnn/ref/gradcheck.py", "numerical_gradient"): 18,  # grew with the guards of main
+    ("src/coursecnn/ref/gradcheck.py", "numerical_gradient"): 18,
     ("src/coursecnn/ref/layers.py", "Linear.backward"): 2,
     ("src/coursecnn/ref/perceptron.py", "Perceptron.fit"): 4,
-    ("src/coursecnn/ref/pool.py", "_reduce_windows"): 8,
-    ("src/coursecnn/ref/pool.py", "max_pool2d_backward_naive"): 2,
-    ("src/coursecnn/ref/pool.py", "max_pool2d_naive"): 2,
     ("src/coursecnn/ref/regularization.py", "l2_grad"): 1,
 }
 
