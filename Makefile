@@ -2,6 +2,8 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BUILD  := _build
+# The student notebooks for JupyterLab (every chapter and the explorers under one root).
+LAB    := $(BUILD)/lab
 JB     := COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
 
 .PHONY: lock install book book-instructor test unit slow notebooks browser lab bench clean
@@ -18,6 +20,8 @@ lock:
 book: install
 	$(PY) -m coursecnn edition student --out $(BUILD)/edition
 	COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build $(BUILD)/edition/book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) --all -W -n --keep-going
+	@# Downloads from the book are the notebooks `make lab` opens (numbers from the book's own run).
+	$(PY) -m coursecnn edition lab --out $(LAB) --if-missing --glue-from $(BUILD)/jupyter_execute --publish $(BUILD)/html
 	@echo "The book is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
 # Instructor edition: the sources as they are, exercise solutions shown.
@@ -32,8 +36,10 @@ unit: install
 slow: install
 	$(PY) -m pytest -q -m "slow and not gpu" --ignore=tests/browser tests
 
+# One kernel run per notebook: every untouched stub must fail its tests with a message naming the
+# exercise, every reference solution pass, every other cell run; writes the lab edition.
 notebooks: install
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env book/chapters book/explorers.ipynb
+	$(PY) -m coursecnn edition lab --out $(LAB) --check --jobs 2
 
 browser: install
 	@bash tools/ensure_chromium.sh
@@ -42,12 +48,18 @@ browser: install
 test: unit slow notebooks book browser
 	@echo "make test: every check passed"
 
+# JupyterLab on the student notebooks (built first if missing: one run of each chapter, no book
+# build). The instructor's nbgrader pages (formgrader, course list) are left off.
 lab: install
-	$(VENV)/bin/jupyter lab book/chapters book/explorers.ipynb
+	$(PY) -m coursecnn edition lab --out $(LAB) --if-missing --jobs 2
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB) --LabApp.default_url=/lab/tree/chapters/perceptron.ipynb \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False, 'nbgrader.server_extensions.course_list': False, 'nbgrader.server_extensions.assignment_list': False}"
 
 # Speed targets live here, not in tests; results go to benchmarks/results/.
 bench: install
 	@set -e; for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f; done
 
+# Keeps $(LAB): students' work lives there.
 clean:
-	rm -rf $(BUILD) book/_build .pytest_cache .hypothesis
+	@if [ -d $(BUILD) ]; then find $(BUILD) -mindepth 1 -maxdepth 1 ! -name lab -exec rm -rf {} +; fi
+	rm -rf book/_build .pytest_cache .hypothesis

@@ -203,11 +203,12 @@ def test_student_edition_tree(project, tmp_path):
     assert SKIP_TAG in alpha["cells"][1]["metadata"]["tags"]
     assert json.loads((book / "chapters" / "beta.ipynb").read_text()) == json.loads(
         (project / "book" / "chapters" / "beta.ipynb").read_text())
-    # the sources are untouched, and a second build replaces the first
+    # the sources are untouched, and a second build replaces the first, keeping a file it did
+    # not make (issue 19: no rmtree of user files)
     assert "np.maximum" in (project / "book" / "chapters" / "alpha.ipynb").read_text()
     (book / "leftover.md").write_text("x")
     build_edition("student", out, root=project)
-    assert not (book / "leftover.md").exists()
+    assert (book / "leftover.md").read_text() == "x"
     # replacing the edition removes the links, never what they point to
     assert (project / "src" / "pkg" / "mod.py").read_text() == "X = 1\n"
     assert (project / "docs" / "API.md").exists()

@@ -2,8 +2,10 @@
 
     coursecnn edition student --out _build/edition      the book without solutions
     coursecnn edition instructor --out _build/instructor the book with them
+    coursecnn edition lab --out _build/lab --check      the student notebooks for JupyterLab, checked
     coursecnn course build course/                      an nbgrader course directory
     coursecnn course check                              validate the exercises only
+    coursecnn validate _build/lab/chapters/pooling.ipynb run a student notebook, report each exercise
 """
 
 import argparse
@@ -16,6 +18,8 @@ _EPILOG = """\
 examples:
   coursecnn edition student --out _build/edition
       jupyter-book build _build/edition/book ...   (what `make book` does)
+  coursecnn edition lab --out _build/lab --check --jobs 2   (what `make notebooks` does)
+  coursecnn validate _build/lab/chapters/pooling.ipynb
   coursecnn course build course --timeout 120
       cd course && nbgrader generate_assignment pooling && nbgrader autograde pooling
   coursecnn course check --chapters pooling convolution
@@ -41,8 +45,32 @@ def _parser():
                         description="Copy book/ to OUT/book with src/, docs/ and the configuration linked beside it. "
                         "The student edition replaces every solution by a stub, removes the hidden tests and "
                         "tags the exercise cells skip-execution so the book still builds.")
-    ed.add_argument("kind", choices=["student", "instructor"], help="which edition")
-    ed.add_argument("--out", required=True, metavar="DIR", help="where to write it (replaced if it holds an earlier edition)")
+    ed.add_argument("kind", choices=["student", "instructor", "lab"],
+                    help="which edition: student or instructor (the HTML book's sources), or lab (the "
+                    "student notebooks for JupyterLab: chapters and explorers, plain Markdown, no solutions)")
+    ed.add_argument("--out", required=True, metavar="DIR",
+                    help="where to write it (an earlier edition there is replaced; files you added are kept)")
+    ed.add_argument("--force", action="store_true",
+                    help="replace files of an earlier edition that were edited since (each kept as NAME.edited)")
+    lab = ed.add_argument_group("lab edition")
+    lab.add_argument("--check", action="store_true",
+                     help="also check every chapter: each untouched stub fails its tests with a message naming "
+                     "the exercise, each reference solution passes (one kernel run per chapter)")
+    lab.add_argument("--jobs", type=int, default=1, metavar="N", help="chapters run side by side (default: 1)")
+    lab.add_argument("--glue-from", metavar="DIR",
+                     help="take the glued numbers from the notebooks the book build executed (e.g. "
+                     "_build/jupyter_execute) instead of running the chapters")
+    lab.add_argument("--if-missing", action="store_true", help="do nothing when OUT already holds a lab edition")
+    lab.add_argument("--publish", metavar="HTML",
+                     help="copy the lab notebooks over the built book's downloadable sources (HTML/_sources), "
+                     "so the book's download button gives the same files")
+
+    va = sub.add_parser("validate", help="run a student notebook and report each exercise by name",
+                        description="Run each notebook in a fresh kernel and report, for every exercise of its "
+                        "chapter, passed, failed (with the check's message) or missing (a deleted cell, or a "
+                        "notebook from an older edition). The notebooks are not modified.")
+    va.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="student notebooks (.ipynb)")
+    va.add_argument("--timeout", type=int, default=300, metavar="SECONDS", help="seconds one cell may run (default: 300)")
 
     co = sub.add_parser("course", help="build or check the nbgrader course",
                         description="nbgrader course directory from the chapters' exercises.")
@@ -79,9 +107,23 @@ def main(argv=None):
     try:
         root = find_root(args.root) if args.root else find_root()
         if args.command == "edition":
-            book = build_edition(args.kind, args.out, root=root)
+            if args.kind == "lab":
+                from .labedition import lab_command
+
+                return lab_command(args, root)
+            book = build_edition(args.kind, args.out, root=root, force=args.force)
             print(f"{args.kind} edition written: {book}")
             return 0
+        if args.command == "validate":
+            from .labrun import check_student_notebook
+
+            ok = True
+            for nb_path in args.notebooks:
+                print(f"{nb_path}:")
+                for line, passed in check_student_notebook(nb_path, root=root, timeout=args.timeout):
+                    print(f"  {line}")
+                    ok = ok and passed
+            return 0 if ok else 1
         from .course import build_course, chapter_notebooks, display_path, exercises, validate_notebook
         from .editions import read_notebook
 
@@ -110,7 +152,7 @@ def main(argv=None):
             return 0
         course_parser.print_help()
         return 2
-    except (ExerciseFormatError, ValueError, FileNotFoundError, FileExistsError) as exc:
+    except (ExerciseFormatError, ValueError, OSError) as exc:
         print(f"coursecnn: error: {exc}", file=sys.stderr)
         return 1
 

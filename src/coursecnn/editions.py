@@ -27,6 +27,8 @@ __all__ = [
     "CODE_STUB", "TEXT_STUB", "SKIP_TAG", "ExerciseFormatError",
     "nbgrader_meta", "is_exercise_cell", "has_exercises", "clear_solutions", "remove_hidden_tests",
     "student_notebook", "check_independent", "build_edition", "find_root",
+    "exercise_list", "todo_message", "student_edition_notebook", "lab_notebook", "build_lab",
+    "check_out_path",
 ]
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -256,6 +258,65 @@ def check_independent(nb, name="notebook"):
         defined |= bound
         for n in bound:
             from_solution.pop(n, None)
+    check_tests_stand_alone(nb, name)
+
+
+def _bound_anywhere(tree):
+    """Every name a cell binds anywhere (assignments, arguments, imports, defs, loop targets)."""
+    import ast
+
+    names = _top_level_names(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def check_tests_stand_alone(nb, name="notebook"):
+    """check_tests_stand_alone(nb, name="notebook") -> None
+
+    Check that each exercise's test cell runs on its own after the chapter's other cells: every
+    name it uses is a builtin, is defined by a cell outside the exercises above it, by its own
+    exercise's solution cell, or by the test cell itself (not by another exercise's test).
+
+    Raises:
+        ExerciseFormatError: naming the test cell and the name.
+    """
+    import ast
+    import builtins
+
+    available = set(dir(builtins)) | {"get_ipython", "display", "In", "Out"}
+    solution_names = {}
+    for ex in exercise_list(nb, name):
+        if ex["solution"] is not None:
+            tree = _parse(source_text(nb["cells"][ex["solution"]]))
+            solution_names[ex["key"]] = _top_level_names(tree) if tree else set()
+    tests = {ex["test"]: ex for ex in exercise_list(nb, name) if ex["test"] is not None}
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") != "code":
+            continue
+        tree = _parse(source_text(cell))
+        if tree is None:
+            continue
+        if i in tests:
+            ex = tests[i]
+            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            missing = sorted(used - available - solution_names.get(ex["key"], set()) - _bound_anywhere(tree))
+            if missing:
+                raise ExerciseFormatError(
+                    f"{name}, cell {i} (the tests of {ex['label']}): uses {missing[0]!r}, which no cell outside "
+                    "the exercises defines above it; each test cell must run on its own after the chapter's "
+                    f"setup (import or define {missing[0]!r} in the test cell)")
+        elif not is_exercise_cell(cell):
+            available |= _top_level_names(tree)
 
 
 def read_notebook(path):
@@ -288,18 +349,374 @@ def find_root(start=None):
     )
 
 
-def _prepare_out(out):
-    """Make ``out`` an empty edition folder, replacing a previous edition but nothing else."""
+# --- exercises: their names, stubs and rules ----------------------------------------------
+
+_GRADE_ID = re.compile(r"^(?P<base>.*?)-(?P<part>solution|tests?|task)$")
+
+
+def exercise_list(nb, name="notebook"):
+    """exercise_list(nb, name="notebook") -> list of dict
+
+    The exercises of a notebook, in order. Each is a dict with ``key`` (the grade id without its
+    ``-solution``/``-tests`` ending), ``label`` (e.g. ``"pooling exercise 3"``), ``title`` (from
+    its heading, e.g. ``"the backward pass through the switches"``), ``solution`` and ``test`` (cell indices, or ``None``), ``functions``
+    (names the solution cell defines) and ``rule`` (the solution cell's
+    ``metadata.coursecnn.rule``, or ``""``).
+
+    Example::
+
+        >>> nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "### Exercise 1: double it"},
+        ...     {"cell_type": "code", "metadata": {"nbgrader": {"solution": True, "grade_id": "ch-ex1-solution"}},
+        ...      "source": "def f(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION"}]}
+        >>> [(e["label"], e["title"], e["functions"]) for e in exercise_list(nb, "ch.ipynb")]
+        [('ch exercise 1', 'double it', ['f'])]
+    """
+    chapter = Path(name).stem
+    found, order, heading = {}, [], None
+    for i, cell in enumerate(nb.get("cells", [])):
+        text = source_text(cell)
+        if cell.get("cell_type") == "markdown":
+            for m in re.finditer(r"^#+\s*Exercise\s+(\d+)\s*[:.]?\s*(.*)$", text, re.M):
+                heading = (m.group(1), m.group(2).strip())
+            continue
+        meta = nbgrader_meta(cell)
+        if not is_exercise_cell(cell):
+            continue
+        m = _GRADE_ID.match(str(meta.get("grade_id", "")))
+        key = m.group("base") if m else str(meta.get("grade_id", f"cell-{i}"))
+        if key not in found:
+            number = re.search(r"ex(\d+)$", key)
+            num = number.group(1) if number else (heading[0] if heading else str(len(order) + 1))
+            title = heading[1] if heading and heading[0] == num else ""
+            found[key] = {"key": key, "label": f"{chapter} exercise {num}", "title": title,
+                          "solution": None, "test": None,
+                          "functions": [], "rule": ""}
+            order.append(key)
+        ex = found[key]
+        if meta.get("solution"):
+            ex["solution"] = i
+            tree = _parse(text)
+            if tree is not None:
+                import ast
+
+                ex["functions"] += [n.name for n in tree.body
+                                    if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+            rule = cell.get("metadata", {}).get("coursecnn", {}).get("rule", "")
+            ex["rule"] = rule if isinstance(rule, str) else ""
+        elif meta.get("grade") or meta.get("task"):
+            ex["test"] = i
+    return [found[k] for k in order]
+
+
+def todo_message(exercise):
+    """What an untouched stub raises: the exercise still to do, by name."""
+    title = f" ({exercise['title']})" if exercise.get("title") else ""
+    code = f"write {' and '.join(exercise['functions'])}" if exercise["functions"] else "write your code"
+    return f"{exercise['label']}{title} is still to do: {code} in place of this line"
+
+
+def _named_stubs(nb, name):
+    """Stubs per solution cell index: nbgrader's stub with a message naming the exercise."""
+    stubs = {}
+    for ex in exercise_list(nb, name):
+        if ex["solution"] is not None:
+            msg = todo_message(ex).replace("\\", "\\\\").replace('"', '\\"')
+            stubs[ex["solution"]] = f'raise NotImplementedError("{msg}")'
+    return stubs
+
+
+def _student_cells(nb, name, skip_execution):
+    stubs = _named_stubs(nb, name)
+    cells = []
+    for i, cell in enumerate(nb.get("cells", [])):
+        where = f"{name}, cell {i}"
+        new = remove_hidden_tests(clear_solutions(cell, where), where)
+        if i in stubs and new.get("cell_type") == "code":
+            new["source"] = new["source"].replace("raise NotImplementedError()", stubs[i])
+        _clear_outputs(new)
+        tags = new.get("metadata", {}).get("tags")
+        if tags and SKIP_TAG in tags:
+            tags.remove(SKIP_TAG)
+        if skip_execution and new.get("cell_type") == "code" and is_exercise_cell(new):
+            _add_tag(new, SKIP_TAG)
+        cells.append(new)
+    return cells
+
+
+# --- the notebooks students open ----------------------------------------------------------
+
+SETUP_CELL_ID = "coursecnn-setup-check"
+GLUE_IMPORT = "from myst_nb import glue"
+LAB_GLUE_IMPORT = "from coursecnn.lab import glue  # the values are already written into the text"
+NEEDED = ("coursecnn", "numpy", "torch", "matplotlib", "ipywidgets")
+
+
+def setup_cell_source(rules):
+    """The first code cell of a student notebook: stop with one message when the packages the
+    chapter needs are missing, then register the exercises' rules (see ``coursecnn.lab``)."""
+    lines = [
+        "# Setup check: stops here, with one message, if this Python lacks what the chapter needs.",
+        "import importlib.util",
+        "",
+        f"_missing = [m for m in {NEEDED!r} if importlib.util.find_spec(m) is None]",
+        "if _missing:",
+        "    class SetupError(Exception):",
+        "        def _render_traceback_(self):  # IPython shows this message alone, no traceback",
+        "            return [str(self)]",
+        "",
+        "    raise SetupError(",
+        "        f\"This notebook needs {', '.join(_missing)}, which this Python cannot import. \"",
+        "        \"Install coursecnn, then restart the kernel: in a terminal in the coursecnn folder run \"",
+        "        \"`make lab` (installs everything into .venv and opens these notebooks), or `pip install -e .` \"",
+        "        \"in your own environment (in Colab: `%pip install <path or URL of coursecnn>`).\")",
+        "import coursecnn.lab",
+    ]
+    if rules:
+        lines.append("")
+        lines.append("coursecnn.lab.explain_errors({")
+        for fn, (label, rule) in rules.items():
+            lines.append(f"    {fn!r}: ({label!r}, {rule!r}),")
+        lines.append("})")
+    return "\n".join(lines)
+
+
+def setup_cell(nb, name="notebook"):
+    """The setup cell (a new code cell) for the student version of ``nb``."""
+    rules = {}
+    for ex in exercise_list(nb, name):
+        for fn in ex["functions"]:
+            rules[fn] = (ex["label"], ex["rule"] or "see the exercise's text above its cell")
+    # Folded in Lab (source_hidden): a student sees one line, and its message if something is missing.
+    return {"cell_type": "code", "id": SETUP_CELL_ID,
+            "metadata": {"tags": ["coursecnn-setup"], "jupyter": {"source_hidden": True}},
+            "execution_count": None, "outputs": [], "source": setup_cell_source(rules)}
+
+
+def _titles(root):
+    """Document name -> its first heading, for ``{doc}`` links without a text."""
+    titles = {}
+    for path in (Path(root) / "book").rglob("*.ipynb"):
+        if "_build" in path.parts:
+            continue
+        for cell in read_notebook(path).get("cells", []):
+            m = re.search(r"^#\s+(.+)$", source_text(cell), re.M) if cell.get("cell_type") == "markdown" else None
+            if m:
+                titles[path.stem] = m.group(1).strip()
+                break
+    return titles
+
+
+def lab_notebook(nb, glue=None, source_dir=".", name="notebook", titles=None):
+    """lab_notebook(nb, glue=None, source_dir=".", name="notebook", titles=None) -> dict
+
+    The notebook a student opens in JupyterLab: the student version (named stubs, no hidden
+    tests, no outputs, no ``skip-execution`` tag), its markdown rewritten as plain Markdown
+    (``coursecnn.myst_markdown``: included code expanded, glued numbers written in, answers in
+    ``<details>``), ``myst_nb.glue`` replaced by ``coursecnn.lab.glue`` and, first, a setup cell
+    that checks the installation and registers the exercises' rules.
+
+    Args:
+        nb (dict): the source notebook.
+        glue (dict, optional): glued name -> text/plain, from an executed copy. Needed when the
+            markdown uses ``{glue:text}``.
+        source_dir (str or Path): the source notebook's folder (``literalinclude`` paths start
+            there). Default: ``"."``.
+        name (str): how errors name the notebook (its stem is the chapter's name).
+        titles (dict, optional): document name -> title, for ``{doc}`` links.
+
+    Returns:
+        dict: a new notebook; ``nb`` is not modified.
+    """
+    from .myst_markdown import MystError, to_markdown
+
+    new = copy.deepcopy(nb)
+    cells = _student_cells(nb, name, skip_execution=False)
+    for i, cell in enumerate(cells):
+        if cell.get("cell_type") == "markdown":
+            try:
+                cell["source"] = to_markdown(source_text(cell), glue=glue, base=source_dir,
+                                             where=f"{name}, cell {i}", titles=titles)
+            except MystError as exc:
+                raise ExerciseFormatError(str(exc)) from None
+        elif cell.get("cell_type") == "code" and GLUE_IMPORT in source_text(cell):
+            cell["source"] = source_text(cell).replace(GLUE_IMPORT, LAB_GLUE_IMPORT)
+    setup = setup_cell(nb, name)
+    first_code = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells))
+    cells.insert(first_code, setup)
+    new["cells"] = cells
+    new.setdefault("metadata", {}).pop("mystnb", None)
+    return new
+
+
+# --- folders that are built whole, then moved into place ------------------------------------
+
+# What the book needs beside book/ (literalinclude and include paths, the configuration).
+# course/ (gradebook, submissions, solution sources) and everything else stay out.
+BESIDE_BOOK = ("src", "docs", "_config.yml", "_toc.yml", "README.md", "pyproject.toml", "environment.yml")
+
+
+def _hash(path):
+    import hashlib
+
+    if path.is_symlink():
+        return "link:" + os.readlink(path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(top):
+    """Relative paths of the files and links under ``top`` (links not followed)."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        d = Path(dirpath)
+        for n in list(dirnames):
+            if (d / n).is_symlink():
+                out.append((d / n).relative_to(top).as_posix())
+                dirnames.remove(n)
+        out.extend((d / n).relative_to(top).as_posix() for n in filenames)
+    return sorted(out)
+
+
+def _record(out):
+    """The marker's record of an edition folder: relative path -> hash; ``None`` for a marker
+    from before records were kept (or a damaged one)."""
+    try:
+        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
+        return dict(data["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_out_path(out, root=None):
+    """Refuse, in one line, an ``--out`` that is a file, lies inside ``book/`` or the project's
+    top, or cannot be written."""
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out} is a file, not a folder: give a folder to write the edition in")
+    if root is not None:
+        root = Path(root).resolve()
+        if out == root or out in root.parents or (root in out.parents and out.relative_to(root).parts[0] in ("book", "src")):
+            raise ValueError(f"an edition cannot be written to {out} (it holds the book or the package sources); use a folder under _build/")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"--out {out}: {parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK | os.X_OK)):
+        where = out if out.exists() else parent
+        raise PermissionError(f"--out {out}: cannot write in {where} (read-only or not yours)")
+    return out
+
+
+class _Staging:
+    """Write a folder next to ``out`` and swap it in only when complete.
+
+    A build that is interrupted leaves at most a hidden ``.NAME.partial-PID`` folder (removed by
+    the next build) and never a half-written ``out``. On the swap, files in the old ``out`` that
+    the builder did not make are carried over; files it made and someone since edited stop the
+    build, named, unless ``force`` (then they are kept beside it as ``NAME.edited``)."""
+
+    def __init__(self, out, force=False):
+        self.out, self.force = Path(out), force
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._cleanup_leftovers()
+        self.tmp = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir()
+        self.kept = []
+
+    def _cleanup_leftovers(self):
+        parent, name = self.out.parent, self.out.name
+        for old in sorted(parent.glob(f".{name}.old-*")):
+            if not self.out.exists():  # killed between the two renames: put the edition back
+                old.rename(self.out)
+            else:
+                shutil.rmtree(old)
+        for partial in parent.glob(f".{name}.partial-*"):
+            shutil.rmtree(partial)
+
+    def check_existing(self):
+        """Check the current ``out`` before building: refuse a foreign folder, and name the
+        files of ours that were edited since."""
+        out = self.out
+        if not out.exists():
+            return
+        if not (out / MARKER).exists():
+            if any(out.iterdir()):
+                raise FileExistsError(f"{out} exists, is not empty and was not made by `coursecnn edition`: "
+                                      "choose another --out")
+            return
+        record = _record(out) or {}
+        edited = [rel for rel, digest in record.items()
+                  if (out / rel).exists() or (out / rel).is_symlink()
+                  if _hash(out / rel) != digest]
+        if edited and not self.force:
+            names = ", ".join(edited[:8]) + (f" and {len(edited) - 8} more" if len(edited) > 8 else "")
+            raise FileExistsError(f"{out}: files changed since the last build: {names}. They would be "
+                                  "replaced: move them elsewhere, or rebuild with --force (keeps each as NAME.edited)")
+        self.edited = edited
+
+    def commit(self, extra=None):
+        out, tmp = self.out, self.tmp
+        made = set(_files(tmp))
+        record = {rel: _hash(tmp / rel) for rel in sorted(made)}
+        if out.exists():
+            old_record = _record(out) or {}
+            for rel in _files(out):
+                if rel == MARKER:
+                    continue
+                src = out / rel
+                if rel in old_record and _hash(src) == old_record[rel]:
+                    continue  # ours and unchanged: the new build replaces (or drops) it
+                if rel in old_record:  # ours, edited (only with force)
+                    target = tmp / (rel + ".edited")
+                elif rel in made:  # not ours before, made now: keep the user's copy aside
+                    if _hash(src) == record[rel]:
+                        continue
+                    target = tmp / (rel + ".edited")
+                else:
+                    target = tmp / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if src.is_symlink():
+                    os.symlink(os.readlink(src), target)
+                else:
+                    shutil.copy2(src, target)
+                self.kept.append(target.relative_to(tmp).as_posix())
+        (tmp / MARKER).write_text(json.dumps(
+            {"made_by": "coursecnn edition", "note": "files listed here are replaced on the next build; "
+             "other files are kept", "files": record, **(extra or {})}, indent=1) + "\n", encoding="utf-8")
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            out.rename(old)
+            tmp.rename(out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(out)
+
+    def abort(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def check_rebuild(out, force=False):
+    """Before a long build: refuse now (as the build would) when ``out`` is a foreign folder or
+    holds edited files of an earlier edition."""
     out = Path(out)
     if out.exists():
-        if not (out / MARKER).exists() and any(out.iterdir()):
-            raise FileExistsError(
-                f"{out} exists, is not empty and was not made by `coursecnn edition`: choose another --out"
-            )
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    (out / MARKER).write_text("made by `coursecnn edition`; the whole folder is replaced on the next build\n")
-    return out
+        staging = _Staging.__new__(_Staging)
+        staging.out, staging.force = out, force
+        staging.check_existing()
+
+
+def _build_into(out, fill, force=False, extra=None):
+    staging = _Staging(out, force=force)
+    try:
+        staging.check_existing()
+        fill(staging.tmp)
+        staging.commit(extra)
+    except BaseException:
+        staging.abort()
+        raise
+    return staging.kept
 
 
 def _link_or_copy(target, link):
@@ -313,19 +730,28 @@ def _link_or_copy(target, link):
             shutil.copy2(target, link)
 
 
-def build_edition(kind, out, root=None):
-    """build_edition(kind, out, root=None) -> Path
+def build_edition(kind, out, root=None, force=False):
+    """build_edition(kind, out, root=None, force=False) -> Path
 
-    Write an edition of the book: ``out/book`` is a copy of ``root/book`` and every other
-    top-level entry of the project (``src``, ``docs``, the configuration, ...) is linked
-    beside it, so paths like ``../../src/coursecnn/...`` in the pages resolve as in the sources.
-    For the student edition every notebook under ``book/`` with exercises is replaced by its
-    student version, exercise cells tagged ``skip-execution``.
+    Write an edition of the book for the HTML build: ``out/book`` holds the book and the files
+    it includes from the project (``src``, ``docs``, the configuration) are linked beside it, so
+    paths like ``../../src/coursecnn/...`` in the pages resolve as in the sources. ``course/``
+    and other folders are not linked. For the student edition every notebook with exercises is
+    replaced by its student version (stubs that name their exercise, no hidden tests), exercise
+    cells tagged ``skip-execution`` so the book's own execution passes over the stubs. (The
+    notebooks students download or open in Lab come from :func:`build_lab`, without that tag.)
+
+    The edition is written to a hidden folder beside ``out`` and moved into place when complete:
+    a build that is stopped leaves the previous edition as it was, and source notebooks with
+    solutions are never copied for the student edition. A rebuild keeps files that it did not
+    make, and refuses (naming them) to replace files it made that were edited since, unless
+    ``force``.
 
     Args:
         kind (str): ``"student"`` or ``"instructor"``.
-        out (str or Path): the folder to write (replaced if it holds an earlier edition).
+        out (str or Path): the folder to write.
         root (str or Path, optional): the project root. Default: found by :func:`find_root`.
+        force (bool): replace edited files (each kept as ``NAME.edited``). Default: ``False``.
 
     Returns:
         Path: ``out/book``, the folder to give ``jupyter-book build``.
@@ -333,26 +759,107 @@ def build_edition(kind, out, root=None):
     if kind not in ("student", "instructor"):
         raise ValueError(f"edition kind must be 'student' or 'instructor', got {kind!r}")
     root = Path(root).resolve() if root else find_root()
-    out = Path(out).resolve()
-    if out == root or out in root.parents or (root in out.parents and out.relative_to(root).parts[0] == "book"):
-        raise ValueError(f"an edition cannot be written to {out} (it holds the book); use a folder under _build/")
-    out = _prepare_out(out)
-    book = out / "book"
-    shutil.copytree(
-        root / "book", book,
-        ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__", ".jupyter_cache"),
-    )
-    for entry in sorted(root.iterdir()):
-        if entry.name in ("book", "_build") or entry.name.startswith(".") or entry == out:
-            continue
-        if out.is_relative_to(entry):
-            continue
-        _link_or_copy(entry, out / entry.name)
-    if kind == "student":
-        for path in sorted(book.rglob("*.ipynb")):
+    out = check_out_path(out, root)
+    if kind == "student":  # check every notebook before anything is written
+        notebooks = {}
+        for path in sorted((root / "book").rglob("*.ipynb")):
+            if {"_build", ".ipynb_checkpoints"} & set(path.relative_to(root / "book").parts):
+                continue
             nb = read_notebook(path)
             if has_exercises(nb):
-                rel = path.relative_to(out)
+                rel = path.relative_to(root)
                 check_independent(nb, name=str(rel))
-                write_notebook(student_notebook(nb, skip_execution=True, name=str(rel)), path)
-    return book
+                notebooks[path] = student_edition_notebook(nb, skip_execution=True, name=str(rel))
+
+    def fill(tmp):
+        book = tmp / "book"
+
+        def ignore(folder, names):
+            skip = {n for n in names if n in ("_build", ".ipynb_checkpoints", "__pycache__", ".jupyter_cache")}
+            if kind == "student":  # written below from their student versions, never copied
+                skip |= {n for n in names if Path(folder, n).resolve() in notebooks}
+            return skip
+
+        shutil.copytree(root / "book", book, ignore=ignore)
+        if kind == "student":
+            for path, nb in notebooks.items():
+                write_notebook(nb, book / path.relative_to(root / "book"))
+        for entry in BESIDE_BOOK:
+            if (root / entry).exists():
+                _link_or_copy(root / entry, tmp / entry)
+
+    _build_into(out, fill, force=force)
+    return out / "book"
+
+
+def student_edition_notebook(nb, skip_execution=False, name="notebook"):
+    """The student version with stubs that name their exercise (see :func:`student_notebook`)."""
+    new = copy.deepcopy(nb)
+    new["cells"] = _student_cells(nb, name, skip_execution)
+    return new
+
+
+def lab_sources(root):
+    """The notebooks of the Lab edition: source path -> path inside the edition (the chapters
+    and every other notebook under ``book/``)."""
+    root = Path(root)
+    found = {}
+    for path in sorted((root / "book").rglob("*.ipynb")):
+        rel = path.relative_to(root / "book")
+        if {"_build", ".ipynb_checkpoints", "_vendor"} & set(rel.parts):
+            continue
+        found[path] = rel
+    return found
+
+
+def build_lab(out, root=None, glue=None, force=False):
+    """build_lab(out, root=None, glue=None, force=False) -> list of str
+
+    Write the student notebooks for JupyterLab: ``out/chapters/*.ipynb`` and
+    ``out/explorers.ipynb`` (the layout of ``book/``, so links between them work), each made by
+    :func:`lab_notebook`. Built in a hidden folder and moved into place when complete; a rebuild
+    keeps files it did not make (a student's own notebooks) and refuses to replace a notebook
+    the student changed, naming it, unless ``force``.
+
+    Args:
+        out (str or Path): the folder to write (Lab's root).
+        root (str or Path, optional): the project root. Default: found by :func:`find_root`.
+        glue (dict): source notebook path (or its stem) -> {glued name: text/plain}; see
+            ``coursecnn.labrun``.
+        force (bool): replace changed notebooks, keeping each as ``NAME.edited``.
+
+    Returns:
+        list of str: the files kept from the previous build (relative paths).
+    """
+    root = Path(root).resolve() if root else find_root()
+    out = check_out_path(out, root)
+    glue = glue or {}
+    titles = _titles(root)
+    made = {}
+    for path, rel in lab_sources(root).items():
+        nb = read_notebook(path)
+        values = glue.get(str(path), glue.get(path.stem, {}))
+        if has_exercises(nb):
+            check_independent(nb, name=str(path.relative_to(root)))
+        made[rel] = lab_notebook(nb, glue=values, source_dir=path.parent, name=str(path.relative_to(root)),
+                                 titles=titles)
+
+    def fill(tmp):
+        for rel, nb in made.items():
+            write_notebook(nb, tmp / rel)
+
+    # The glued values go into the marker too: a later rebuild can reuse them (--glue-from OUT).
+    used = {str(rel): glue.get(str(path), glue.get(path.stem, {})) for path, rel in lab_sources(root).items()}
+    return _build_into(out, fill, force=force, extra={"glue": used, "sources": lab_sources_digest(root)})
+
+
+def lab_sources_digest(root):
+    """One hash of everything a lab edition is made from (the notebooks and the package's source),
+    to tell whether an existing edition is out of date."""
+    import hashlib
+
+    h = hashlib.sha256()
+    root = Path(root)
+    for path in sorted(list(lab_sources(root)) + sorted((root / "src").rglob("*.py"))):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()

@@ -1,0 +1,106 @@
+"""Helpers that the student notebooks call in JupyterLab (or any Jupyter front end).
+
+- :func:`glue` stands in for ``myst_nb.glue``: the book's builder pastes glued values into the
+  text; in the student notebooks the values are already written into the text, so gluing only
+  has to show the value when asked to (``display=True``) and otherwise do nothing. The student
+  notebooks import it, so they need neither myst-nb nor a book build.
+- :func:`explain_errors` makes an exception raised inside an exercise's function end with a
+  line that names the exercise and the rule it states (a bare ``ValueError: cannot reshape``
+  says what broke, not which rule of the exercise to look at again).
+"""
+
+import json
+import os
+import sys
+
+__all__ = ["glue", "glued_json", "explain_errors", "exercise_note"]
+
+
+def glue(name, value, display=True):
+    """glue(name, value, display=True) -> None
+
+    Show ``value`` when ``display`` is true; the student notebooks already carry the glued
+    values in their text (``name`` is kept for the book's ``myst_nb.glue`` signature).
+
+    Example::
+
+        >>> glue("n_digits", 70_000, display=False)
+    """
+    _GLUED[name] = _plain_text(value)
+    if display:
+        from IPython.display import display as show
+
+        show(value)
+
+
+_GLUED = {}  # name -> text/plain of the value, as myst-nb records it
+
+
+def _plain_text(value):
+    try:
+        shell = get_ipython()  # noqa: F821 (defined inside IPython)
+    except NameError:
+        return repr(value)
+    data, _ = shell.display_formatter.format(value, include=("text/plain",))
+    return data.get("text/plain", repr(value))
+
+
+def glued_json():
+    """The values glued so far in this kernel, as JSON (name -> text/plain); the edition builder
+    reads them to write the numbers into the student notebooks' text."""
+    return json.dumps(_GLUED)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_RULES = {}  # function name -> (exercise label, rule)
+
+
+def exercise_note(exc):
+    """The line to add to ``exc`` when it was raised inside a registered exercise function, or
+    ``None``: the innermost such frame of its traceback names the exercise."""
+    if isinstance(exc, (AssertionError, KeyboardInterrupt)) or isinstance(exc, NotImplementedError):
+        return None
+    tb, hit = exc.__traceback__, None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_name
+        # Only functions defined in a notebook cell, not the package's own code.
+        if name in _RULES and not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            hit = name
+        tb = tb.tb_next
+    if hit is None:
+        return None
+    label, rule = _RULES[hit]
+    return f"{hit} ({label}) raised {type(exc).__name__}: check the exercise's rule: {rule}"
+
+
+def _handler(shell, etype, value, tb, tb_offset=None):
+    note = exercise_note(value)
+    if note and note not in getattr(value, "__notes__", []):
+        value.add_note(note) if hasattr(value, "add_note") else None
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    if note and not hasattr(value, "add_note"):  # Python < 3.11: print it after the traceback
+        print(note, file=sys.stderr)
+
+
+def explain_errors(rules):
+    """explain_errors(rules) -> None
+
+    Register the exercises' rules with the running IPython kernel: an exception (other than a
+    failed check) raised inside one of these functions gets a note naming the exercise and its
+    rule. Outside IPython it only records them.
+
+    Args:
+        rules (dict): function name -> ``(exercise label, rule)``, e.g. ``{"max_pool": ("pooling
+            exercise 2", "output shape (H // k, W // k): drop the rows and columns that do not
+            fill a window")}``.
+
+    Example::
+
+        >>> explain_errors({"pooled_size": ("pooling exercise 1", "(n + 2p - k) // s + 1")})
+    """
+    _RULES.update(rules)
+    try:
+        shell = get_ipython()  # noqa: F821 (defined inside IPython)
+    except NameError:
+        return
+    shell.set_custom_exc((Exception,), _handler)

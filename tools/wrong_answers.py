@@ -1,0 +1,68 @@
+"""Run typical wrong answers against each exercise's visible tests and print what the tests say
+(one kernel run per chapter, see coursecnn.labrun). Usage: .venv/bin/python tools/wrong_answers.py pooling ..."""
+import json, sys
+from coursecnn import labrun
+
+W = {
+ "perceptron-ex1": [
+  ("predicts 1 when w.x + b >= 0", "def perceptron_step(w, b, x, y, lr=1.0):\n    y_hat = 1.0 if np.dot(w, x) + b >= 0 else 0.0\n    return w + lr * (y - y_hat) * x, float(b + lr * (y - y_hat))"),
+  ("updates w in place", "def perceptron_step(w, b, x, y, lr=1.0):\n    y_hat = 1.0 if np.dot(w, x) + b > 0 else 0.0\n    w += lr * (y - y_hat) * x\n    return w, float(b + lr * (y - y_hat))")],
+ "perceptron-ex2": [
+  ("naive sigmoid (overflows)", "def sigmoid_derivative(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 - s)"),
+  ("returns the sigmoid itself", "def sigmoid_derivative(x):\n    return np.exp(-np.logaddexp(0, -x))")],
+ "perceptron-ex3": [
+  ("no max subtracted", "def my_softmax(g):\n    e = np.exp(g)\n    return e / e.sum(axis=1, keepdims=True)"),
+  ("normalizes columns", "def my_softmax(g):\n    e = np.exp(g - g.max(axis=1, keepdims=True))\n    return e / e.sum(axis=0, keepdims=True)")],
+ "backpropagation-ex1": [
+  ("forward difference", "def centered_gradient(f, x, eps=1e-6):\n    x = np.array(x, dtype=float); g = np.zeros_like(x)\n    for i in np.ndindex(x.shape):\n        y = x.copy(); y[i] += eps; g[i] = (f(y) - f(x)) / eps\n    return g"),
+  ("changes x and does not restore it", "def centered_gradient(f, x, eps=1e-6):\n    g = np.zeros_like(x)\n    for i in np.ndindex(x.shape):\n        x[i] += eps; up = f(x); x[i] -= 2 * eps; down = f(x)\n        g[i] = (up - down) / (2 * eps)\n    return g")],
+ "backpropagation-ex2": [
+  ("dW transposed", "def linear_backward(x, W, dy):\n    return dy @ W, x.T @ dy, dy.sum(axis=0)"),
+  ("db averaged", "def linear_backward(x, W, dy):\n    return dy @ W, dy.T @ x, dy.mean(axis=0)")],
+ "backpropagation-ex3": [
+  ("forgets the 1/N", "def cross_entropy_gradient(logits, target):\n    p = np.exp(logits - logits.max(axis=1, keepdims=True)); p /= p.sum(axis=1, keepdims=True)\n    p[np.arange(len(target)), target] -= 1\n    return p"),
+  ("softmax only, no one-hot", "def cross_entropy_gradient(logits, target):\n    p = np.exp(logits - logits.max(axis=1, keepdims=True)); p /= p.sum(axis=1, keepdims=True)\n    return p / len(target)")],
+ "backpropagation-ex4": [
+  ("lr inside the velocity", "def momentum_step(w, v, g, lr, momentum):\n    v = momentum * v + lr * g\n    return w - v, v"),
+  ("updates w in place", "def momentum_step(w, v, g, lr, momentum):\n    v_new = momentum * v + g\n    w -= lr * v_new\n    return w, v_new")],
+ "convolution-ex1": [
+  ("assumes a square kernel", "def correlate2d(image, kernel):\n    f = kernel.shape[0]\n    out = np.zeros((image.shape[0] - f + 1, image.shape[1] - f + 1))\n    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n            out[i, j] = np.sum(image[i:i + f, j:j + f] * kernel)\n    return out"),
+  ("flips the kernel (true convolution)", "def correlate2d(image, kernel):\n    kernel = np.flip(np.asarray(kernel, float)); fh, fw = kernel.shape\n    out = np.zeros((image.shape[0] - fh + 1, image.shape[1] - fw + 1))\n    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n            out[i, j] = np.sum(image[i:i + fh, j:j + fw] * kernel)\n    return out")],
+ "convolution-ex2": [
+  ("flips rows only", "def convolve2d(image, kernel):\n    return correlate2d(image, np.flipud(np.asarray(kernel, float)))"),
+  ("no flip", "def convolve2d(image, kernel):\n    return correlate2d(image, kernel)")],
+ "convolution-ex3": [
+  ("pads F - 1 with F = w.shape[0] on both axes", "def correlate2d_backward_x(dy, w):\n    f = w.shape[0]\n    return correlate2d(np.pad(dy, f - 1), np.flip(w))"),
+  ("forgets to flip", "def correlate2d_backward_x(dy, w):\n    fh, fw = w.shape\n    return correlate2d(np.pad(dy, ((fh - 1, fh - 1), (fw - 1, fw - 1))), w)")],
+ "padding_stride-ex1": [
+  ("true division (a float)", "def output_size(n, f, stride=1, padding=0, dilation=1):\n    return (n + 2 * padding - dilation * (f - 1) - 1) / stride + 1"),
+  ("ignores dilation", "def output_size(n, f, stride=1, padding=0, dilation=1):\n    return (n + 2 * padding - f) // stride + 1")],
+ "padding_stride-ex2": [
+  ("ignores dilation", "def same_padding(f, dilation=1):\n    return (f - 1) // 2"),
+  ("true division (a float)", "def same_padding(f, dilation=1):\n    return dilation * (f - 1) / 2")],
+ "padding_stride-ex3": [
+  ("pointwise step without c_in", "def standard_mults(c_in, c_out, f, out_hw):\n    return c_out * c_in * f * f * out_hw * out_hw\n\ndef separable_mults(c_in, c_out, f, out_hw):\n    return c_in * f * f * out_hw * out_hw + c_out * out_hw * out_hw"),
+  ("standard without c_in", "def standard_mults(c_in, c_out, f, out_hw):\n    return c_out * f * f * out_hw * out_hw\n\ndef separable_mults(c_in, c_out, f, out_hw):\n    return c_in * f * f * out_hw * out_hw + c_in * c_out * out_hw * out_hw")],
+ "pooling-ex1": [
+  ("ignores padding", "def pooled_size(n, kernel_size, stride, padding=0):\n    return (n - kernel_size) // stride + 1"),
+  ("rounds up", "def pooled_size(n, kernel_size, stride, padding=0):\n    return -(-(n + 2 * padding - kernel_size) // stride) + 1")],
+ "pooling-ex2": [
+  ("reshape without cropping", "def max_pool(x, k):\n    return x.reshape(x.shape[0] // k, k, x.shape[1] // k, k).max(axis=(1, 3))"),
+  ("max over the wrong axes", "def max_pool(x, k):\n    h, w = x.shape[0] // k, x.shape[1] // k\n    return x[:h * k, :w * k].reshape(h, k, w, k).max(axis=(0, 2))")],
+ "pooling-ex3": [
+  ("every tied maximum gets dy", "def max_pool_backward(dy, x, k):\n    dx = np.zeros(x.shape)\n    for i in range(dy.shape[0]):\n        for j in range(dy.shape[1]):\n            win = x[i*k:(i+1)*k, j*k:(j+1)*k]\n            dx[i*k:(i+1)*k, j*k:(j+1)*k] += (win == win.max()) * dy[i, j]\n    return dx"),
+  ("dx of dy's shape", "def max_pool_backward(dy, x, k):\n    return np.zeros(dy.shape)")],
+ "architectures-ex1": [
+  ("forgets the biases", "def layer_params(layer):\n    return layer['in'] * layer['out'] * layer.get('kernel', 1) ** 2"),
+  ("kernel not squared", "def layer_params(layer):\n    return layer['in'] * layer['out'] * layer.get('kernel', 1) + (layer['out'] if layer['bias'] else 0)")],
+ "architectures-ex2": [
+  ("ignores stride", "def stack_shape(shape, layers):\n    shape = tuple(shape)\n    for layer in layers:\n        if layer[0] == 'flatten':\n            shape = (int(np.prod(shape)),); continue\n        c, h, w = shape\n        if layer[0] == 'conv':\n            _, k, f, s, p = layer; shape = (k, h + 2 * p - f + 1, w + 2 * p - f + 1)\n        else:\n            _, f, s = layer; shape = (c, h - f + 1, w - f + 1)\n    return shape"),
+  ("ignores padding", "def stack_shape(shape, layers):\n    shape = tuple(shape)\n    for layer in layers:\n        if layer[0] == 'flatten':\n            shape = (int(np.prod(shape)),); continue\n        c, h, w = shape\n        if layer[0] == 'conv':\n            _, k, f, s, p = layer; shape = (k, (h - f) // s + 1, (w - f) // s + 1)\n        else:\n            _, f, s = layer; shape = (c, (h - f) // s + 1, (w - f) // s + 1)\n    return shape")],
+ "architectures-ex3": [
+  ("LeNet-5 unchanged (too many parameters)", "def make_small_lenet():\n    return LeNet5()"),
+  ("wrong flatten size", "def make_small_lenet():\n    return nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 32), nn.ReLU(), nn.Linear(32, 10))")],
+}
+chapters = sys.argv[1:]
+for ch in chapters:
+    r = labrun.run_chapter(f"book/chapters/{ch}.ipynb", check=True, wrong={k: v for k, v in W.items() if k.startswith(ch + "-")})
+    print(json.dumps({"path": r.path, "stub": r.stub_messages, "wrong": r.wrong_messages, "problems": r.problems, "s": r.seconds}), flush=True)
