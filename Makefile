@@ -6,10 +6,14 @@ BUILD  := _build
 LAB    := $(BUILD)/lab
 JB     := COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
 
-.PHONY: install book book-instructor test unit slow notebooks browser lab bench clean
+.PHONY: lock install book book-instructor test unit slow notebooks browser lab bench clean
 
 install:
 	@bash tools/install.sh
+
+# Upgrade the pinned toolchain on purpose: newest releases pyproject.toml allows -> constraints.txt.
+lock:
+	@bash tools/lock.sh
 
 # Student edition (no solutions): book/ copied to _build/edition/book with every solution replaced
 # by a stub and the hidden tests removed (`coursecnn edition student`). Fails on any warning or failing cell.

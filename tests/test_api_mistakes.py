@@ -16,10 +16,6 @@ same (mistaken) input as float64, is the oracle:
 The grading checks, the data readers and ``train``/``evaluate``/``summary`` get the same
 mistakes with their own oracle (a failed check is an ``AssertionError``; training must not run on
 NaN). ``COURSECNN_PROBE_REPORT=path`` writes the probe counts there.
-
-Cases that wait on the "ref" helper's pending work (issue 17, ``coursecnn.ref``/``torch`` ops)
-are in ``WAITING_FOR_REF``: the property tests skip them, and ``test_waiting_for_ref`` runs each
-once as a strict xfail, so that the list must shrink as soon as a fix lands.
 """
 
 import collections
@@ -46,8 +42,6 @@ from coursecnn.data import read_idx, resize_area
 def _waiting(reason, *cases):
     return {tuple(case.split(" ")): reason for case in cases}
 
-
-WAITING_FOR_REF = {}  # all of the ref helper's cases landed (issue 16/17, branch ref)
 
 # NaN and inf probes make NumPy warn on purpose
 pytestmark = pytest.mark.filterwarnings(
@@ -498,10 +492,6 @@ def _apply(op, mistake, args, rng):
     return args, targets, must_match
 
 
-def _key(op_name, mistake):
-    return op_name, mistake
-
-
 PROBE_SETTINGS = settings(
     max_examples=20, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
 )
@@ -512,7 +502,7 @@ PROBE_SETTINGS = settings(
 @given(data=st.data())
 def test_typical_mistakes_match_torch_or_name_the_argument(op_name, data):
     op = OPS[op_name]
-    mistakes = [m for m in _mistakes_for(op) if _key(op_name, m) not in WAITING_FOR_REF]
+    mistakes = list(_mistakes_for(op))
     mistake = data.draw(st.sampled_from(mistakes), label="mistake")
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
     made = _apply(op, mistake, op.base(rng), rng)
@@ -528,8 +518,6 @@ def test_every_mistake_once(op_name):
     op = OPS[op_name]
     failures = []
     for i, mistake in enumerate(_mistakes_for(op)):
-        if _key(op_name, mistake) in WAITING_FOR_REF:
-            continue
         rng = np.random.default_rng(i)
         made = _apply(op, mistake, op.base(rng), rng)
         if made is not None:
@@ -537,29 +525,6 @@ def test_every_mistake_once(op_name):
             if failure:
                 failures.append(failure)
     assert not failures, "\n".join(failures)
-
-
-WAITING_SEEDS = 60  # a waiting case may fail for some shapes only: look until one fails
-
-
-def _waiting_cases():
-    for (op_name, mistake), reason in sorted(WAITING_FOR_REF.items()):
-        yield pytest.param(op_name, mistake, marks=pytest.mark.xfail(strict=True, reason=reason), id=f"{op_name}-{mistake}")
-
-
-@pytest.mark.parametrize("op_name, mistake", list(_waiting_cases()))
-def test_waiting_for_ref(op_name, mistake):
-    if op_name.startswith("arith."):
-        with pytest.raises(TypeError, match="bias"):
-            arith.fc_params(3, 4, bias="no")
-        return
-    op = OPS[op_name]
-    for seed in range(WAITING_SEEDS):
-        rng = np.random.default_rng(seed)
-        made = _apply(op, mistake, op.base(rng), rng)
-        if made is not None:
-            failure = _judge(op, mistake, *made)
-            assert failure is None, failure
 
 
 # --- arith: sizes and counts against torch's own layers --------------------------------------------

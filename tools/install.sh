@@ -5,7 +5,8 @@
 set -euo pipefail
 VENV=${VENV:-.venv}
 MARKER="$VENV/.coursecnn-install-ok"
-want=$(cat pyproject.toml environment.yml | sha256sum | cut -c1-16)
+# constraints.txt is the lock (tools/lock.sh): a changed lock reinstalls, like a changed dependency list.
+want=$(cat pyproject.toml environment.yml constraints.txt | sha256sum | cut -c1-16)
 
 if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
   exit 0
@@ -34,8 +35,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$py" -m venv "$VENV" || { echo "error: '$py -m venv $VENV' failed; install the venv module (python3-venv)." >&2; exit 1; }
 fi
 rm -f "$MARKER"
-echo "installing coursecnn and its dependencies into $VENV (torch==2.13.0, Jupyter Book 1.x, ...)"
-if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]"; then
+echo "installing coursecnn and its dependencies into $VENV (the versions pinned in constraints.txt)"
+if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]" -c constraints.txt; then
   echo "error: installing the dependencies into $VENV failed (see pip's message above)." >&2
   echo "       Check the network or your package index; then run the command again." >&2
   exit 1

@@ -5,7 +5,7 @@ They draw on matplotlib axes and return them, so a chapter can add titles or arr
 
 import numpy as np
 
-__all__ = ["show_images", "draw_grid", "draw_grids"]
+__all__ = ["show_images", "draw_grid", "draw_grids", "draw_architecture", "describe_architecture"]
 
 
 def _as_boxes(highlight):
@@ -217,3 +217,131 @@ def show_images(images, titles=None, cmap="gray", ncols=None, figsize=None, vmin
             ax.set_title(titles[k], fontsize=10)
     fig.tight_layout()
     return fig, flat[:n]
+
+
+# ---------------------------------------------------------------- network drawings
+
+_ACTIVATIONS = {"ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "GELU", "ELU"}
+_SHORT = {"Conv2d": "conv", "MaxPool2d": "max pool", "AvgPool2d": "avg pool", "AdaptiveAvgPool2d": "avg pool",
+          "LocalResponseNorm": "norm", "BatchNorm2d": "batch norm", "Linear": "FC", "Flatten": "flatten",
+          "Dropout": "dropout", "ReLU": "ReLU", "LeakyReLU": "leaky ReLU", "Tanh": "tanh", "Sigmoid": "sigmoid"}
+
+
+def _stages(table):
+    """The drawing's items from a :func:`coursecnn.models.summary` table: ``(kind, label, shape)``."""
+    if not hasattr(table, "rows") or not hasattr(table, "input_shape"):
+        raise TypeError("draw_architecture expects the table of coursecnn.models.summary(model, input_shape), "
+                        f"got {type(table).__name__}")
+    shape = tuple(table.input_shape)
+    items = [("maps" if len(shape) == 3 else "vector", "input", shape)]
+    for row in table.rows:
+        kind = row.type
+        out = tuple(row.output_shape)
+        short = _SHORT.get(kind, kind)
+        if kind in _ACTIVATIONS or kind.startswith("Dropout") or kind == "Flatten":
+            items.append(("step", short, out))
+        elif len(out) == 3:
+            items.append(("maps", short, out))
+        else:
+            items.append(("vector", short, out))
+    return items
+
+
+def _size(shape):
+    if len(shape) == 3:
+        c, h, w = shape
+        return f"{c}@{h}\u00d7{w}"
+    return f"{shape[0]:,}"
+
+
+def describe_architecture(table):
+    """describe_architecture(table) -> str
+
+    The layers of a network in words, from input to output: a text alternative for
+    :func:`draw_architecture`'s picture.
+
+    Args:
+        table: what :func:`coursecnn.models.summary` returns for the network.
+
+    Example::
+
+        >>> from coursecnn.models import LeNet5, summary
+        >>> describe_architecture(summary(LeNet5(), (1, 32, 32))).split(", ")[:2]
+        ['input 1@32×32', 'conv 6@28×28']
+    """
+    parts = []
+    for kind, label, shape in _stages(table):
+        parts.append(label if kind == "step" else f"{label} {_size(shape)}")
+    return ", ".join(parts)
+
+
+def draw_architecture(table, ax=None, title=None):
+    """draw_architecture(table, ax=None, title=None) -> Axes
+
+    Draw a network as the lectures do: each stack of feature maps as a pile of squares (side
+    growing with the maps' height, pile with their number), each fully connected layer as a bar,
+    activations and flattening written on the arrows between them, in the order the model
+    applies them.
+
+    Args:
+        table: what :func:`coursecnn.models.summary` returns for the network.
+        ax (matplotlib Axes, optional): where to draw. Default: ``None`` (a new figure, 9 inches wide).
+        title (str, optional): the title. Default: ``None``.
+
+    Returns:
+        The ``Axes`` drawn on.
+
+    Example::
+
+        >>> from coursecnn.models import LeNet5, summary
+        >>> ax = draw_architecture(summary(LeNet5(), (1, 32, 32)))
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    items = _stages(table)
+    blocks = [it for it in items if it[0] != "step"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 2.9))
+    largest = max(max(s[1], s[2]) for k, _, s in blocks if k == "maps") if any(k == "maps" for k, _, _ in blocks) else 1
+    widest = max((s[0] for k, _, s in blocks if k == "vector"), default=1)
+    x, gap, steps = 0.0, 0.9, []
+    for kind, label, shape in items:
+        if kind == "step":
+            steps.append(label)
+            continue
+        if x > 0:  # the arrow from the previous block, with what happens on the way
+            ax.annotate("", xy=(x + gap - 0.08, 0), xytext=(x + 0.08, 0),
+                        arrowprops={"arrowstyle": "->", "color": "0.35", "lw": 1})
+            if steps:
+                ax.text(x + gap / 2, 0.1, "\n".join(steps), ha="center", va="bottom", fontsize=7.5, color="0.25")
+            x += gap
+            steps = []
+        if kind == "maps":
+            c, h, w = shape
+            side = 0.35 + 1.15 * (max(h, w) / largest) ** 0.5
+            pile = min(c, 5)
+            shift = 0.06
+            for k in range(pile):
+                ax.add_patch(Rectangle((x + k * shift, -side / 2 + k * shift), side, side, facecolor="#dbe7f3",
+                                       edgecolor="#3a5f8a", lw=0.8, zorder=10 - k))
+            width = side + (pile - 1) * shift
+            top = side / 2 + (pile - 1) * shift
+        else:
+            n = shape[0]
+            height = 0.4 + 1.5 * (np.log1p(n) / np.log1p(widest))
+            width = 0.16
+            ax.add_patch(Rectangle((x, -height / 2), width, height, facecolor="#fde3c8", edgecolor="#9a4a00", lw=0.8))
+            top = height / 2
+        ax.text(x + width / 2, top + 0.08, f"{label}\n{_size(shape)}", ha="center", va="bottom", fontsize=8)
+        x += width
+    if steps:
+        ax.text(x + 0.1, 0, "\n".join(steps), ha="left", va="center", fontsize=7.5, color="0.25")
+        x += 0.6
+    ax.set_xlim(-0.1, x + 0.1)
+    ax.set_ylim(-1.1, 1.55)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax

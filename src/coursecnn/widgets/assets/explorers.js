@@ -269,8 +269,8 @@
     });
     var padField = numberField("padding", "Zero padding", st.padding, 0, 2, function (v) { st.padding = v; st.sel = null; update(); });
 
-    var inCanvas = h("canvas", { class: "ccnn-canvas", title: "input (blue: zero padding)" });
-    var outCanvas = h("canvas", { class: "ccnn-canvas ccnn-clickable", title: "click a pixel (or use the arrow keys) to see its dot product" });
+    var inCanvas = h("canvas", { class: "ccnn-canvas", title: "input (blue: zero padding)", role: "img" });
+    var outCanvas = h("canvas", { class: "ccnn-canvas ccnn-clickable", title: "click a pixel (or use the arrow keys) to see its dot product", role: "img" });
     var kernelBox = h("div", { class: "ccnn-kernel" });
     var dot = h("div", { class: "ccnn-dot", "aria-live": "polite" });
     var msg = h("div", { class: "ccnn-message" });
@@ -342,6 +342,10 @@
       var go = paintGrid(outCanvas, output, cell, 0, olh[0], olh[1], numbers, zoom);
       outline(go, r, c, 1, 1, cell, "#ff8c00", lw);
       outCap.textContent = "output " + oH + "\u00d7" + oW + (olh[0] < 0 ? " (red > 0 > blue)" : "");
+      inCanvas.setAttribute("aria-label", "Input image, " + H + " by " + W + " pixels" + (p ? ", with " + p + " pixels of zero padding around it" : "") +
+        "; the kernel's window is outlined at the pixels that make output (" + r + ", " + c + ").");
+      outCanvas.setAttribute("aria-label", "Output image, " + oH + " by " + oW + " pixels; output (" + r + ", " + c + ") = " + fmt(output[r][c], 4) +
+        " is outlined. Arrow keys move it; the dot product below spells it out.");
       var terms = [];
       for (var u = 0; u < F; u++)
         for (var v = 0; v < F; v++) terms.push(fmt(st.kernel[u][v] * st.scale, 4) + "\u00b7" + fmt(pixel(x, r - p + u, c - p + v), 3));
@@ -474,9 +478,13 @@
       var C = Math.max(12, Math.min(28, Math.floor(300 / geo.grid))), gap = 48, G = geo.grid, O = geo.out;
       var oC = Math.max(14, Math.min(28, C));
       var width = G * C + gap + O * oC + 2, height = Math.max(G * C, O * oC) + 24;
-      var svg = s("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img" });
       var total = O * O, k = Math.min(st.step, total - 1), r = Math.floor(k / O), c = k % O;
       var r0 = r * geo.stride, c0 = c * geo.stride;
+      var svg = s("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img",
+        "aria-label": (st.transposed ? "Stretched, padded input " : "Padded input ") + G + " by " + G + " (" + geo.pad +
+          " padding cells on each side), an arrow, and the output " + O + " by " + O + ". The " + geo.f + " by " + geo.f +
+          " kernel" + (geo.d > 1 ? " with dilation " + geo.d : "") + " sits at rows " + r0 + " to " + (r0 + geo.d * (geo.f - 1)) +
+          ", columns " + c0 + " to " + (c0 + geo.d * (geo.f - 1)) + " of the padded input and makes output (" + r + ", " + c + ")." });
       var used = (O - 1) * geo.stride + geo.d * (geo.f - 1) + 1;  // rows/cols some window reaches
       for (var i = 0; i < G; i++)
         for (var j = 0; j < G; j++) {
@@ -573,7 +581,7 @@
     var st = { input: cfg.input, mode: cfg.mode, k: cfg.k, s: cfg.s, n: cfg.n, sel: [0, 0], dy: null, message: "" };
     var inputs = {};
     Object.keys(cfg.inputs).forEach(function (key) { inputs[key] = { label: cfg.inputs[key].label, data: copy2d(cfg.inputs[key].data) }; });
-    var result = null, dx = [];
+    var result = null, dx = [], refocus = false;
     var NAMES = { max: "max", avg: "average", nmax: "N-max" };
 
     var inputSel = selectField("input", "Input", Object.keys(inputs).map(function (k) { return [k, inputs[k].label]; }), st.input,
@@ -634,7 +642,8 @@
       var inWin = {}, picked = {};
       route.cells.forEach(function (e) { inWin[e.i + "," + e.j] = true; });
       route.picked.forEach(function (e) { picked[e.i + "," + e.j] = true; });
-      function pick(i, j) { return function () { st.sel = [i, j]; update(); }; }
+      // each output is a button (Tab reaches it, Enter or Space picks it); focus stays on the pick
+      function pick(i, j) { return function () { st.sel = [i, j]; refocus = true; update(); }; }
 
       fwd.appendChild(panel("Input x", table(x, "", function (v, i, j) {
         var key = i + "," + j;
@@ -642,7 +651,11 @@
       }), H + "\u00d7" + W + "; orange: the chosen window, filled: " + (st.mode === "max" ? "the switch (argmax)" : st.mode === "avg" ? "every input is used" : "the n largest")));
       fwd.appendChild(h("div", { class: "ccnn-op", text: "\u2192" }));
       fwd.appendChild(panel(NAMES[st.mode] + " pooling, output y", table(out, "ccnn-clickable", function (v, i, j) {
-        return h("td", { class: i === st.sel[0] && j === st.sel[1] ? "ccnn-now" : "", text: fmt(v, 3), onclick: pick(i, j), title: "click to see where it came from" });
+        var now = i === st.sel[0] && j === st.sel[1];
+        return h("td", { class: now ? "ccnn-now" : "" }, [h("button", {
+          type: "button", class: "ccnn-cellbtn", text: fmt(v, 3), onclick: pick(i, j), "data-i": i, "data-j": j,
+          "aria-pressed": now ? "true" : "false", "aria-label": "y[" + i + ", " + j + "] = " + fmt(v, 3) + ": show its window",
+          title: "click (or Enter) to see where it came from" })]);
       }), oh + "\u00d7" + ow + "; click a cell"));
 
       bwd.appendChild(panel("Upstream gradient dy (edit)", table(st.dy, "", function (v, i, j) {
@@ -674,6 +687,11 @@
           route.picked.map(function (e) { return fmt(e.x, 3); }).join(" + ") + ") / " + st.n + " = " + v;
         sayBack.textContent = "Backward: each of those " + st.n + " inputs gets dy / " + st.n + " = " + fmt(st.dy[st.sel[0]][st.sel[1]] / st.n, 4) +
           " (ties go to the first in reading order).";
+      }
+      if (refocus) {
+        refocus = false;
+        var b = fwd.querySelector("button[data-i='" + st.sel[0] + "'][data-j='" + st.sel[1] + "']");
+        if (b) b.focus();
       }
       if (k > sd) sayBack.textContent += " Windows overlap (window > stride), so an input can collect gradient from several outputs: the contributions add up.";
     }
