@@ -82,8 +82,9 @@
   var MODES = { light: "Light", dark: "Dark", auto: "System Settings" };
   function themeLabels() {
     Array.prototype.forEach.call(document.querySelectorAll("button.search-button-field"), function (b) {
-      var text = b.textContent.replace(/\s+/g, " ").trim();
-      if (text && b.getAttribute("aria-label") !== text) b.setAttribute("aria-label", text);
+      // The button's visible text ("Search... Ctrl+K") is its best name: drop the theme's shorter
+      // aria-label rather than copy the text, which the theme may still change after we run.
+      if (b.textContent.trim() && b.hasAttribute("aria-label")) b.removeAttribute("aria-label");
     });
     var mode = MODES[document.documentElement.dataset.mode] || MODES.auto;
     Array.prototype.forEach.call(document.querySelectorAll("button.theme-switch-button"), function (b) {
@@ -112,4 +113,6 @@
     window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(refresh, 150); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+  // the theme's own scripts may relabel its buttons after ours ran: look once more when all loaded
+  window.addEventListener("load", themeLabels);
 })();
