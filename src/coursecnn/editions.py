@@ -16,12 +16,17 @@ The transforms are plain functions of a notebook's JSON (a ``dict``); they retur
 and never modify the one passed in.
 """
 
+import ast
+import builtins
 import copy
+import hashlib
 import json
 import os
 import re
 import shutil
 from pathlib import Path
+
+from .myst_markdown import MystError, to_markdown
 
 __all__ = [
     "CODE_STUB", "TEXT_STUB", "SKIP_TAG", "ExerciseFormatError",
@@ -183,7 +188,6 @@ def student_notebook(nb, skip_execution=False, name="notebook"):
 
 def _parse(text):
     """The cell's code as an ``ast`` module (IPython magics and shell lines dropped), or None."""
-    import ast
 
     lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith(("%", "!"))]
     try:
@@ -194,7 +198,6 @@ def _parse(text):
 
 def _top_level_names(tree):
     """Names a cell binds at top level: functions, classes, imports and assignments."""
-    import ast
 
     names = set()
     for node in tree.body:
@@ -231,7 +234,6 @@ def check_independent(nb, name="notebook"):
         Traceback (most recent call last):
         coursecnn.editions.ExerciseFormatError: ch.ipynb, cell 1: uses 'f', which only the exercise solution in cell 0 defines; the student edition does not run exercise cells, so this cell would fail there (move it into the exercise or define 'f' outside it)
     """
-    import ast
 
     from_solution, defined = {}, set()
     for i, cell in enumerate(nb.get("cells", [])):
@@ -263,7 +265,6 @@ def check_independent(nb, name="notebook"):
 
 def _bound_anywhere(tree):
     """Every name a cell binds anywhere (assignments, arguments, imports, defs, loop targets)."""
-    import ast
 
     names = _top_level_names(tree)
     for node in ast.walk(tree):
@@ -290,8 +291,6 @@ def check_tests_stand_alone(nb, name="notebook"):
     Raises:
         ExerciseFormatError: naming the test cell and the name.
     """
-    import ast
-    import builtins
 
     available = set(dir(builtins)) | {"get_ipython", "display", "In", "Out"}
     solution_names = {}
@@ -397,7 +396,6 @@ def exercise_list(nb, name="notebook"):
             ex["solution"] = i
             tree = _parse(text)
             if tree is not None:
-                import ast
 
                 ex["functions"] += [n.name for n in tree.body
                                     if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
@@ -527,7 +525,6 @@ def lab_notebook(nb, glue=None, source_dir=".", name="notebook", titles=None):
     Returns:
         dict: a new notebook; ``nb`` is not modified.
     """
-    from .myst_markdown import MystError, to_markdown
 
     new = copy.deepcopy(nb)
     cells = _student_cells(nb, name, skip_execution=False)
@@ -556,7 +553,6 @@ BESIDE_BOOK = ("src", "docs", "_config.yml", "_toc.yml", "README.md", "pyproject
 
 
 def _hash(path):
-    import hashlib
 
     if path.is_symlink():
         return "link:" + os.readlink(path)
@@ -856,7 +852,6 @@ def build_lab(out, root=None, glue=None, force=False):
 def lab_sources_digest(root):
     """One hash of everything a lab edition is made from (the notebooks and the package's source),
     to tell whether an existing edition is out of date."""
-    import hashlib
 
     h = hashlib.sha256()
     root = Path(root)
