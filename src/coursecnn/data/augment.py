@@ -8,13 +8,16 @@ approximate: that the class does not depend on where the digit sits.
 import numbers
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from .loaders import make_loader
 
 __all__ = ["shift_images", "random_shifts", "shift_loader"]
 
 
 def _images(x):
-    import torch
-
     if not isinstance(x, torch.Tensor):
         arr = np.asarray(x)
         if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
@@ -33,8 +36,6 @@ def _offset(v, name):
 
 def _shifted(x, dy, dx, fill):
     """Each image ``x[i]`` moved down by ``dy[i]`` and right by ``dx[i]`` (int tensors)."""
-    import torch
-    import torch.nn.functional as F
 
     n, c, h, w = x.shape
     m = int(max(dy.abs().max(), dx.abs().max()))
@@ -68,7 +69,6 @@ def shift_images(images, dy, dx, fill=0.0):
         >>> shift_images(x, 1, -1)[0, 0].tolist()
         [[0.0, 0.0, 0.0], [1.0, 2.0, 0.0], [4.0, 5.0, 0.0]]
     """
-    import torch
 
     x = _images(images)
     dy, dx = _offset(dy, "dy"), _offset(dx, "dx")
@@ -104,7 +104,6 @@ def random_shifts(images, max_shift, generator=None, fill=0.0):
         >>> y.shape, y.sum().item()  # moved, not cut: 2 pixels of margin
         (torch.Size([5, 1, 8, 8]), 20.0)
     """
-    import torch
 
     x = _images(images)
     m = _offset(max_shift, "max_shift")
@@ -137,10 +136,6 @@ def shift_loader(images, labels, max_shift, batch_size=64, seed=0, fill=0.0):
         >>> [tuple(x.shape) for x, _ in loader]
         [(4, 1, 8, 8), (4, 1, 8, 8), (2, 1, 8, 8)]
     """
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from .loaders import make_loader
 
     base = make_loader(images, labels, batch_size=batch_size, shuffle=True, seed=seed)  # checks the arguments
     x = base.dataset.tensors[0]

@@ -1,13 +1,16 @@
 """PyTorch ``DataLoader`` s over the bundled digits (or any arrays), shuffled reproducibly."""
 
 import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from .._checks import pair, positive
+from .mnist import load_digits
 
 __all__ = ["digit_loaders", "make_loader"]
 
 
 def _as_tensor(x, dtype):
-    import torch
-
     if isinstance(x, torch.Tensor):
         return x.detach().to(dtype)
     x = np.asarray(x)
@@ -35,10 +38,6 @@ def make_loader(images, labels, batch_size=64, shuffle=False, seed=0, drop_last=
         >>> [len(y) for _, y in loader]
         [4, 4, 2]
     """
-    import torch
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from .._checks import pair, positive
 
     positive(pair(batch_size, "batch_size", n=1), "batch_size")
     x, y = _as_tensor(images, torch.float32), _as_tensor(labels, torch.int64)
@@ -72,8 +71,6 @@ def digit_loaders(batch_size=64, pad_to=32, seed=0, test_batch_size=1000):
         >>> tuple(x.shape), tuple(y.shape)
         ((128, 1, 32, 32), (128,))
     """
-    from .mnist import load_digits
-
     x_train, y_train = load_digits("train", pad_to=pad_to)
     x_test, y_test = load_digits("test", pad_to=pad_to)
     return (

@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import torch
 
 __all__ = ["load_digits", "load_digit_split", "MNIST_PATH", "MNIST_SHA256", "SPLITS"]
 
@@ -74,8 +75,6 @@ def prepare(images, labels, as_tensor=False, pad_to=None, normalize=True):
     images = images.astype(np.float32) / 255 if normalize else images.copy()
     labels = np.asarray(labels).astype(np.int64)
     if as_tensor:
-        import torch
-
         return torch.from_numpy(images), torch.from_numpy(labels)
     return images, labels
 

@@ -1,8 +1,13 @@
 """A photograph for the kernel demos: Grace Hopper's portrait, the sample image matplotlib ships."""
 
+import os
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .._checks import numeric_array, pair, positive
 
 __all__ = ["load_photo", "photo_path", "resize_area"]
 
@@ -13,8 +18,6 @@ _LUMA = np.array([0.299, 0.587, 0.114])
 
 def photo_path():
     """Path to the sample photograph inside matplotlib's data directory."""
-    import matplotlib
-
     path = Path(matplotlib.get_data_path()) / "sample_data" / _PHOTO
     if not path.is_file():
         raise FileNotFoundError(
@@ -48,8 +51,6 @@ def resize_area(image, size):
         array([[ 2.5,  4.5],
                [10.5, 12.5]])
     """
-    from .._checks import numeric_array, pair, positive
-
     out_h, out_w = positive(pair(size, "size"), "size")
     # numeric_array refuses complex and object arrays, which a float cast would quietly mangle
     image = numeric_array(image, "image", "a real array shaped (H, W) or (H, W, C)").astype(np.float64)
@@ -67,8 +68,6 @@ def resize_area(image, size):
 
 def _read_image(path):
     """The image file at ``path`` as a float64 RGB array in [0, 1], or one clear error."""
-    from PIL import Image, UnidentifiedImageError
-
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"load_photo: no such file: {path}")
@@ -120,8 +119,6 @@ def load_photo(path=None, size=None, gray=True):
         >>> load_photo("cat.jpg", size=(48, 64), gray=False).shape  # doctest: +SKIP
         (48, 64, 3)
     """
-    import os
-
     if path is not None and not isinstance(path, (str, os.PathLike)):
         if isinstance(path, (int, tuple, list)) and not isinstance(path, bool) and (size is None or isinstance(size, bool)):
             # the old signature load_photo(size=None, gray=True), called positionally
