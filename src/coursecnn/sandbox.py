@@ -94,9 +94,11 @@ def _base_command(plain):
     return [
         _bwrap(), "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
-        *_bind_args(plain),
+        # the scratch /tmp first: an environment or package that lives under /tmp (a clone
+        # there, as CI may make) is then bound on top of it instead of hidden by it
         "--proc", "/proc", "--dev", "/dev",
         "--size", str(_SCRATCH_BYTES), "--tmpfs", "/tmp",
+        *_bind_args(plain),
         "--remount-ro", "/",  # the sandbox's own root too: /tmp is the only place to write
         "--chdir", "/tmp", "--clearenv",
         "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
