@@ -126,28 +126,12 @@ def test_code_cells_fit_the_column(notebook):
 
 INCLUDED = sorted({inc for nb in NOTEBOOKS for inc in includes(nb)})
 
-# Shown package code written before the limit, with its count of long lines when the limit came in
-# (a ratchet: the count may only go down; remove an entry once its object fits). Anything else the
-# book includes must fit now.
-WRAP_PENDING = {
-    ("src/coursecnn/distributed.py", "train_ddp"): 10,
-    ("src/coursecnn/ref/autodiff.py", "Value.backward"): 2,
-    ("src/coursecnn/ref/gradcheck.py", "numerical_gradient"): 18,
-    ("src/coursecnn/ref/layers.py", "Linear.backward"): 2,
-    ("src/coursecnn/ref/perceptron.py", "Perceptron.fit"): 4,
-    ("src/coursecnn/ref/regularization.py", "l2_grad"): 1,
-}
-
-
 @pytest.mark.parametrize("path,name,options", INCLUDED, ids=[f"{p.name}:{n}" for p, n, _ in INCLUDED])
 def test_included_code_fits_the_column(path, name, options):
     source = object_source(path, name)
     assert source is not None, f"{path.relative_to(ROOT)} has no {name} (a literalinclude points at nothing)"
     source = shown_part(source, options)
     problems = [f"line {n}: {w} characters" for n, w in long_lines(source)]
-    pending = WRAP_PENDING.get((str(path.relative_to(ROOT)), name))
-    if pending is not None and len(problems) <= pending:
-        return
     assert not problems, (f"{path.relative_to(ROOT)}:{name}, shown in the book, has lines over {LIMIT} "
                           "characters:\n  " + "\n  ".join(problems))
 

@@ -86,18 +86,23 @@ def build_model(name):
     raise ValueError(f"model must be 'lenet5' or 'tiny', got {name!r}")
 
 
-def train_ddp(model, x, y, epochs, *, lr=1e-3, batch_size=64, seed=0, device=None):
-    """train_ddp(model, x, y, epochs, *, lr=1e-3, batch_size=64, seed=0, device=None) -> list of float
+def train_ddp(model, x, y, epochs, *, lr=1e-3, batch_size=64, seed=0,
+              device=None):
+    """train_ddp(model, x, y, epochs, *, lr=1e-3, batch_size=64, seed=0,
+    device=None) -> list of float
 
-    Train ``model`` with Adam in this process as one replica of a DDP group (call :func:`setup`
-    first). Each rank sees its :class:`~torch.utils.data.distributed.DistributedSampler` shard
-    (``1/world_size`` of the examples, reshuffled every epoch with ``seed + epoch``); DDP averages
-    the gradients, so all replicas keep identical weights.
+    Train ``model`` with Adam in this process as one replica of a DDP group
+    (call :func:`setup` first). Each rank sees its
+    :class:`~torch.utils.data.distributed.DistributedSampler` shard
+    (``1/world_size`` of the examples, reshuffled every epoch with
+    ``seed + epoch``); DDP averages the gradients, so all replicas keep
+    identical weights.
 
     Args:
-        model (nn.Module): the same architecture on every rank (DDP copies rank 0's weights to the
-            others when it wraps the model).
-        x (Tensor): images :math:`(N, C, H, W)`, the whole training set (every rank reads its shard).
+        model (nn.Module): the same architecture on every rank (DDP copies rank
+            0's weights to the others when it wraps the model).
+        x (Tensor): images :math:`(N, C, H, W)`, the whole training set (every
+            rank reads its shard).
         y (Tensor): labels :math:`(N,)`, int64.
         epochs (int): passes over the data.
         lr (float): Adam's learning rate. Default: ``1e-3``
@@ -111,13 +116,16 @@ def train_ddp(model, x, y, epochs, *, lr=1e-3, batch_size=64, seed=0, device=Non
     """
     device = torch.device("cpu") if device is None else device
     model = model.to(device)
-    ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    sampler = DistributedSampler(TensorDataset(x, y), shuffle=True, seed=seed)
-    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, sampler=sampler)
+    ids = [device.index] if device.type == "cuda" else None
+    ddp = DistributedDataParallel(model, device_ids=ids)
+    data = TensorDataset(x, y)
+    sampler = DistributedSampler(data, shuffle=True, seed=seed)
+    loader = DataLoader(data, batch_size=batch_size, sampler=sampler)
     optimizer = torch.optim.Adam(ddp.parameters(), lr=lr)
     losses = []
     for epoch in range(epochs):
-        sampler.set_epoch(epoch)  # a different shuffle each epoch, the same on every rank
+        # a different shuffle each epoch, the same on every rank
+        sampler.set_epoch(epoch)
         ddp.train()
         total, count = 0.0, 0
         for xb, yb in loader:

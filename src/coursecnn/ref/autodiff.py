@@ -173,9 +173,11 @@ class Value:
     # -- the backward pass
 
     def backward(self):
-        """Fill ``grad`` of every node this one depends on with ``d(self)/d(node)``.
+        """Fill ``grad`` of every node this one depends on with
+        ``d(self)/d(node)``.
 
-        Gradients are reset to 0 first, so calling ``backward()`` twice gives the same result.
+        Gradients are reset to 0 first, so calling ``backward()`` twice gives
+        the same result.
         """
         order = topological_order(self)
         for node in order:

@@ -30,44 +30,52 @@ def _scalar(out):
 
 
 def numerical_gradient(f, x, eps=1e-6, max_seconds=None, progress=True):
-    """numerical_gradient(f, x, eps=1e-6, max_seconds=None, progress=True) -> ndarray
+    """numerical_gradient(f, x, eps=1e-6, max_seconds=None,
+    progress=True) -> ndarray
 
     Centered differences of a scalar function at every index of ``x``:
-    ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``. The error shrinks like ``eps**2`` (a
-    one-sided difference only like ``eps``), which is why this is the check the book uses.
+    ``(f(x + eps e_i) - f(x - eps e_i)) / (2 eps)``. The error shrinks like
+    ``eps**2`` (a one-sided difference only like ``eps``), which is why this
+    is the check the book uses.
 
-    It costs two calls of ``f`` per entry of ``x``: cheap for the small arrays a gradient check
-    needs, hours for a photograph. So one call is timed first, and the check stops if the whole
-    would take longer than ``max_seconds``. A bar (tqdm) shows the progress of runs longer than a
+    It costs two calls of ``f`` per entry of ``x``: cheap for the small arrays
+    a gradient check needs, hours for a photograph. So one call is timed
+    first, and the check stops if the whole would take longer than
+    ``max_seconds``. A bar (tqdm) shows the progress of runs longer than a
     second.
 
-    Round-off matters too: the difference of two values of ``f`` carries the error of ``f``'s
-    own arithmetic, divided by ``2 eps``. In float64 (16 digits) that is about 1e-10 with the
-    default ``eps``; a function that computes in float32 (7 digits) would be off by about 10%, so
-    such a result comes with a ``RuntimeWarning`` (compute ``f`` in float64, or raise ``eps`` to
-    about 1e-2).
+    Round-off matters too: the difference of two values of ``f`` carries the
+    error of ``f``'s own arithmetic, divided by ``2 eps``. In float64 (16
+    digits) that is about 1e-10 with the default ``eps``; a function that
+    computes in float32 (7 digits) would be off by about 10%, so such a
+    result comes with a ``RuntimeWarning`` (compute ``f`` in float64, or
+    raise ``eps`` to about 1e-2).
 
     Args:
-        f: a function of one array that returns a scalar (a float, a 0-d or size-1 array or tensor).
-        x: the point, an array of any shape. Integer arrays are promoted to float64.
-            It is not modified.
+        f: a function of one array that returns a scalar (a float, a 0-d or
+            size-1 array or tensor).
+        x: the point, an array of any shape. Integer arrays are promoted to
+            float64. It is not modified.
         eps: the step, a positive float. Default: ``1e-6``.
-        max_seconds (float, optional): the time budget. The estimate is ``2 * x.size`` calls
-            times the duration of one; above the budget a ``ValueError`` names the estimate
-            before any work is done. Default: ``None`` (``MAX_SECONDS``, 60 seconds).
-        progress (bool): show a progress bar when the run takes more than a second.
-            Default: ``True``.
+        max_seconds (float, optional): the time budget. The estimate is
+            ``2 * x.size`` calls times the duration of one; above the budget
+            a ``ValueError`` names the estimate before any work is done.
+            Default: ``None`` (``MAX_SECONDS``, 60 seconds).
+        progress (bool): show a progress bar when the run takes more than a
+            second. Default: ``True``.
 
     Returns:
         An array of ``x``'s shape (float64): the estimate of ``df/dx``.
 
     Example::
 
-        >>> g = numerical_gradient(lambda v: (v ** 2).sum(), np.array([1.0, -2.0]))
+        >>> square = lambda v: (v ** 2).sum()
+        >>> g = numerical_gradient(square, np.array([1.0, -2.0]))
         >>> np.allclose(g, [2.0, -4.0])
         True
     """
-    point = _private_copy(f, x, eps)  # float64, so the caller's array is never touched
+    # float64, so the caller's array is never touched
+    point = _private_copy(f, x, eps)
     _check_cost_and_precision(f, point, eps, max_seconds)
     grad = np.zeros_like(point)
     for i in _every_index(point.shape, progress):

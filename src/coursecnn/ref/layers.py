@@ -174,12 +174,16 @@ class Linear(Module):
         return y
 
     def backward(self, dy):
-        """dy: ``(*, out_features)`` -> dx: ``(*, in_features)``; adds into ``grads``."""
+        """dy: ``(*, out_features)`` -> dx: ``(*, in_features)``.
+
+        Adds the parameter gradients into ``grads``.
+        """
         x = self._saved()
         dy = as_array(dy, "dy", x.ndim, "(*, out_features)")
-        if dy.shape != x.shape[:-1] + (self.out_features,):
+        want = x.shape[:-1] + (self.out_features,)
+        if dy.shape != want:
             raise ValueError(
-                f"Linear.backward expects dy of shape {x.shape[:-1] + (self.out_features,)}, got {dy.shape}"
+                f"Linear.backward expects dy of shape {want}, got {dy.shape}"
             )
         # Fold leading dimensions into one batch axis: each row is one sample.
         x2 = x.reshape(-1, self.in_features)

@@ -94,22 +94,26 @@ class Perceptron:
     def fit(self, X, y, epochs=100, shuffle=False, seed=None):
         """fit(X, y, epochs=100, shuffle=False, seed=None) -> self
 
-        Sweep the data up to ``epochs`` times, updating after every mistake; stop at the first
-        epoch without one. Training continues from the current weights.
+        Sweep the data up to ``epochs`` times, updating after every mistake;
+        stop at the first epoch without one. Training continues from the
+        current weights.
 
         Args:
             X: inputs of shape ``(n_samples, n_features)``.
             y: labels of shape ``(n_samples,)``, each 0 or 1.
             epochs: the most sweeps, a positive int. Default: ``100``.
-            shuffle: visit the samples in a new random order each epoch. Default: ``False``.
+            shuffle: visit the samples in a new random order each epoch.
+                Default: ``False``.
             seed: seed of that order. Default: ``None``.
 
         Returns:
-            ``self``, with ``history`` (mistakes per epoch, appended) and ``converged`` set.
+            ``self``, with ``history`` (mistakes per epoch, appended) and
+            ``converged`` set.
         """
         X = _features(X, self.n_features)
         y = _labels(y, len(X))
-        if isinstance(epochs, (bool, np.bool_)) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+        whole = isinstance(epochs, numbers.Integral)
+        if isinstance(epochs, (bool, np.bool_)) or not whole or epochs < 1:
             raise ValueError(f"epochs must be a positive int, got {epochs!r}")
         rng = np.random.default_rng(seed)
         self.converged = False

@@ -99,7 +99,8 @@ def l1_grad(weights, lam):
         lam (float): the strength, ``>= 0``.
 
     Returns:
-        An array shaped like ``weights`` (a list of them if ``weights`` is a list).
+        An array shaped like ``weights`` (a list of them if ``weights`` is a
+        list).
 
     Example::
 
@@ -122,7 +123,8 @@ def l2_grad(weights, lam):
         lam (float): the strength, ``>= 0``.
 
     Returns:
-        An array shaped like ``weights`` (a list of them if ``weights`` is a list).
+        An array shaped like ``weights`` (a list of them if ``weights`` is a
+        list).
 
     Example::
 
