@@ -8,6 +8,7 @@ To check a private build instead of _build/html, set COURSECNN_HTML to its html 
 import functools
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -302,3 +303,123 @@ def test_component_arithmetic_equals_ref_on_random_cases(page):
             if "doesn't fit" in str(err):
                 assert o["size"] == arith.conv_output_size(n, f, stride=s, padding=p, dilation=d, strict=False)
                 assert f"{o['exact']:.2f}" in str(err)
+
+
+def _arith_verdict(size_fn, *args, **kwargs):
+    """What coursecnn.arith says about one layer: ("fits", size), ("floored", size, "2.33") or ("larger",)."""
+    try:
+        return ("fits", size_fn(*args, **kwargs))
+    except ValueError as err:
+        if "larger than the padded input" in str(err):
+            return ("larger",)
+        exact = re.search(r"= (-?\d+\.\d\d) doesn't fit", str(err)).group(1)
+        return ("floored", size_fn(*args, **kwargs, strict=False), exact)
+
+
+# Every size the explorers show, driven through their own state (set() then update(), the path a
+# reader's typing takes) in one page.evaluate so that ~900 layers cost about a second.
+CONV_GRID = [(n, f, p, s, d) for n in (1, 2, 3, 4, 5, 7, 8, 11, 16) for f in (1, 2, 3, 5) for p in (0, 1, 3)
+             for s in (1, 2, 3, 4, 8) for d in (1, 2)]
+DRIVE_ARITHMETIC = """grid => {
+    const root = document.querySelector('.ccnn-explorer[data-kind=arithmetic]'), msg = root.querySelector('.ccnn-message');
+    return grid.map(([n, f, p, s, d, transposed]) => {
+        root.ccnn.set({n: n, f: f, p: p, s: s, d: d, transposed: transposed});
+        return [root.ccnn.outputSize(), root.ccnn.message(), root.ccnn.formula(), msg.textContent, msg.classList.contains('ccnn-warn')];
+    });
+}"""
+
+
+def test_arithmetic_explorer_agrees_with_arith_on_a_grid(page):
+    """outputSize(), message() and formula() of the arithmetic explorer against arith.conv_output_size."""
+    got = page.evaluate(DRIVE_ARITHMETIC, [list(c) + [False] for c in CONV_GRID])
+    verdicts = {"fits": 0, "floored": 0, "larger": 0}
+    for (n, f, p, s, d), (size, message, formula, shown, warn) in zip(CONV_GRID, got):
+        case = dict(n=n, f=f, p=p, s=s, d=d, size=size, message=message, formula=formula)
+        want = _arith_verdict(arith.conv_output_size, n, f, stride=s, padding=p, dilation=d)
+        verdicts[want[0]] += 1
+        assert shown == message, case
+        assert formula.startswith(f"o = (n + 2p − d·(f − 1) − 1) / s + 1 = ({n} + 2·{p} − {d}·({f} − 1) − 1) / {s} + 1 = "), case
+        if want[0] == "fits":
+            assert (size, message, warn) == (want[1], "", False), case
+            assert formula.endswith(f"= {want[1]}"), case
+        elif want[0] == "floored":
+            assert size == want[1] and warn, case
+            assert f"= {want[2]} is not a whole number" in message and f"floor it to {want[1]}:" in message, case
+            assert formula.endswith("= " + want[2].rstrip("0").rstrip(".")), case
+        else:
+            assert size == 0 and warn and message.startswith("The kernel doesn't fit"), case
+            assert f"= {n + 2 * p}." in message and f"= {d * (f - 1) + 1} pixels" in message, case
+    assert min(verdicts.values()) > 50, verdicts  # each branch of arith is exercised
+
+    # transposed mode: transposed_conv_output_size (output_padding 0)
+    grid = [(n, f, p, s, d) for n in (1, 2, 3, 5) for f in (1, 2, 3, 5) for p in (0, 1, 2, 4) for s in (1, 2, 3) for d in (1, 2)]
+    got = page.evaluate(DRIVE_ARITHMETIC, [list(c) + [True] for c in grid])
+    drawn = 0
+    for (n, f, p, s, d), (size, message, formula, shown, warn) in zip(grid, got):
+        case = dict(n=n, f=f, p=p, s=s, d=d, size=size, message=message, formula=formula)
+        try:
+            want = arith.transposed_conv_output_size(n, f, stride=s, padding=p, dilation=d)
+        except ValueError as err:
+            assert "removes the whole output" in str(err), case
+            want = (n - 1) * s - 2 * p + d * (f - 1) + 1  # arith's message names no size: the formula's
+            assert formula.endswith(f"= {want}") and want < 1, case
+            assert warn and (message.startswith("In transposed mode") and size is None
+                             or message == f"The output would be empty (size {want})." and size == 0), case
+            continue
+        assert formula.endswith(f"= {want}"), case
+        if p > d * (f - 1):  # the picture (zeros inserted, d(f-1)-p around) cannot be drawn
+            assert size is None and warn and message.startswith("In transposed mode this picture needs padding"), case
+        else:
+            assert (size, message, warn) == (want, "", False), case
+            drawn += 1
+    assert drawn > 100
+
+
+def test_size_rule_ties_round_like_arith(page):
+    """2.125 is written 2.12 by Python (ties to even); JavaScript's toFixed would write 2.13."""
+    with pytest.raises(ValueError, match=r"= 2\.12 doesn't fit"):
+        arith.conv_output_size(10, 1, stride=8)
+    assert page.evaluate("() => window.coursecnnExplorers.outSize(10, 1, 8, 0, 1).exact2") == "2.12"
+    assert "= 2.12 is not a whole number" in page.evaluate(DRIVE_ARITHMETIC, [[10, 1, 0, 8, 1, False]])[0][1]
+
+
+def test_pooling_explorer_agrees_with_arith_on_a_grid(page):
+    """The pooling explorer's size note (poolNote, what update() shows) against arith.pool_output_size."""
+    grid = [(h, w, k, s) for h in range(1, 10) for w in (h, h + 1, 7) for k in range(1, 6) for s in (1, 2, 3, 4, 8)]
+    got = page.evaluate("g => g.map(([h, w, k, s]) => window.coursecnnExplorers.poolNote(h, w, k, s))", grid)
+    verdicts = set()
+    for (h, w, k, s), note in zip(grid, got):
+        case = dict(h=h, w=w, k=k, s=s, note=note)
+        vh, vw = (_arith_verdict(arith.pool_output_size, n, k, stride=s) for n in (h, w))
+        verdicts |= {vh[0], vw[0]}
+        if "larger" in (vh[0], vw[0]):
+            assert note["size"] is None and note["warn"], case
+            assert note["text"] == f"The {k}×{k} window is larger than the {h}×{w} input: no output.", case
+            continue
+        assert note["size"] == [vh[1], vw[1]] and not note["warn"], case
+        if vh[0] == vw[0] == "fits":
+            assert note["text"] == "", case
+        else:
+            n, v = (h, vh) if vh[0] == "floored" else (w, vw)  # the axis that does not tile
+            assert f"({n} − {k})/{s} + 1 = {v[2]}, floored to {v[1]} like PyTorch" in note["text"], case
+    assert verdicts == {"fits", "floored", "larger"}
+    # and update() shows that note: every window and stride the controls allow, on both inputs
+    root = page.locator(".ccnn-explorer[data-kind=pooling]")
+    shown = page.evaluate("""() => {
+        const root = document.querySelector('.ccnn-explorer[data-kind=pooling]'), out = [];
+        for (const input of ['lecture', 'random']) for (let k = 1; k <= 4; k++) for (let s = 1; s <= 4; s++) {
+            root.ccnn.set({input: input, mode: 'max', k: k, s: s});
+            const x = root.ccnn.input(), y = root.ccnn.output();
+            out.push([x.length, x[0].length, k, s, y.length, y.length ? y[0].length : 0,
+                      root.querySelector('.ccnn-message').textContent]);
+        }
+        return out;
+    }""")
+    assert root.count() == 1 and len(shown) == 32
+    for h, w, k, s, oh, ow, text in shown:
+        note = page.evaluate("a => window.coursecnnExplorers.poolNote(...a)", [h, w, k, s])
+        assert text == note["text"], (h, w, k, s, text)
+        if note["size"] is None:
+            assert (oh, ow) == (0, 0)
+        else:
+            assert [oh, ow] == note["size"] == [arith.pool_output_size(n, k, stride=s, strict=False) for n in (h, w)]

@@ -17,12 +17,35 @@
   // ------------------------------------------------------------------ numbers
 
   // Output size along one axis: (n + 2p - d(f-1) - 1)/s + 1, floored like PyTorch.
+  // coursecnn.arith.conv_output_size is the reference; the browser tests hold this to it.
   function outSize(n, f, s, p, d) {
     var eff = d * (f - 1) + 1, span = n + 2 * p - eff;
     return {
-      exact: span / s + 1, eff: eff, span: span, padded: n + 2 * p,
+      exact: span / s + 1, exact2: fixed2(span + s, s), eff: eff, span: span, padded: n + 2 * p,
       size: span < 0 ? 0 : Math.floor(span / s) + 1,
       fits: span >= 0 && span % s === 0,
+    };
+  }
+
+  // num/den (ints, den > 0) with 2 decimals, a tie going to the even digit as in arith's
+  // f"{x:.2f}": toFixed rounds ties up (2.125 -> "2.13" where Python writes "2.12").
+  function fixed2(num, den) {
+    var q = Math.floor(100 * num / den), r = 100 * num - q * den;
+    if (2 * r > den || (2 * r === den && q % 2 !== 0)) q += 1;
+    return (q / 100).toFixed(2);
+  }
+
+  // The pooling explorer's size note: why there is no output, or what was floored (arith's
+  // pool_output_size, padding 0). warn: no output at all.
+  function poolNote(H, W, k, s) {
+    if (k > H || k > W)
+      return { size: null, warn: true, text: "The " + k + "\u00d7" + k + " window is larger than the " + H + "\u00d7" + W + " input: no output." };
+    var rh = outSize(H, k, s, 0, 1), rw = outSize(W, k, s, 0, 1), r = rh.fits ? rw : rh, n = rh.fits ? W : H;
+    return {
+      size: [rh.size, rw.size], warn: false, fits: rh.fits && rw.fits,
+      text: rh.fits && rw.fits ? "" :
+        "The windows don't tile the " + H + "\u00d7" + W + " input with stride " + s + ": (" + n + " \u2212 " + k + ")/" + s + " + 1 = " +
+        r.exact2 + ", floored to " + r.size + " like PyTorch; the last row/column is never pooled.",
     };
   }
 
@@ -459,13 +482,13 @@
       }
       var r = outSize(n, f, sd, p, d);
       var text = "o = (n + 2p \u2212 d\u00b7(f \u2212 1) \u2212 1) / s + 1 = (" + n + " + 2\u00b7" + p + " \u2212 " + d + "\u00b7(" + f +
-        " \u2212 1) \u2212 1) / " + sd + " + 1 = " + (r.fits ? String(r.exact) : fmt(r.exact, 2));
+        " \u2212 1) \u2212 1) / " + sd + " + 1 = " + (r.fits ? String(r.exact) : r.exact2.replace(/0+$/, "").replace(/\.$/, ""));
       var message = "";
       if (r.span < 0)
         message = "The kernel doesn't fit: it spans d\u00b7(f \u2212 1) + 1 = " + r.eff + " pixels, more than the padded input's n + 2p = " + r.padded + ".";
       else if (!r.fits) {
         var left = r.span - (r.size - 1) * sd;
-        message = "Stride " + sd + " doesn't fit: (" + n + " + 2\u00b7" + p + " \u2212 " + r.eff + ")/" + sd + " + 1 = " + r.exact.toFixed(2) +
+        message = "Stride " + sd + " doesn't fit: (" + n + " + 2\u00b7" + p + " \u2212 " + r.eff + ")/" + sd + " + 1 = " + r.exact2 +
           " is not a whole number. PyTorch (and coursecnn.ref) floor it to " + r.size + ": the last " + left +
           (left === 1 ? " row and column" : " rows and columns") + " of the padded input are never used.";
       }
@@ -526,7 +549,7 @@
       formula.textContent = dsc.text;
       st.message = geo.error || dsc.message;
       msg.textContent = st.message;
-      msg.className = "ccnn-message" + (geo.error || (!st.transposed && !geo.o.fits) ? " ccnn-warn" : "");
+      msg.className = "ccnn-message" + (geo.error || !geo.o.fits || geo.out < 1 ? " ccnn-warn" : "");
       info.textContent = st.transposed
         ? "A transposed convolution with stride " + st.s + " is drawn as an ordinary stride-1 convolution over the input with " +
           (st.s - 1) + " zero(s) inserted between pixels and d\u00b7(f \u2212 1) \u2212 p = " + (st.d * (st.f - 1) - st.p) + " zero(s) of padding around it (white: input pixels, blue: zeros)."
@@ -567,7 +590,7 @@
     return {
       kind: "arithmetic",
       state: function () { return { n: st.n, f: st.f, p: st.p, s: st.s, d: st.d, transposed: st.transposed, step: st.step }; },
-      outputSize: function () { return geo.error ? null : geo.out; },
+      outputSize: function () { return geo.error ? null : Math.max(0, geo.out); },  // 0: no output
       formula: function () { return formula.textContent; },
       message: function () { return st.message; },
       set: function (o) { Object.keys(o).forEach(function (key) { st[key] = o[key]; }); st.step = 0; update(); },
@@ -621,17 +644,14 @@
       nField.el.style.display = st.mode === "nmax" ? "" : "none";
       shuffle.style.display = st.input === "random" ? "" : "none";
       fwd.innerHTML = ""; bwd.innerHTML = ""; say.textContent = ""; sayBack.textContent = "";
-      st.message = "";
-      if (k > H || k > W) st.message = "The " + k + "\u00d7" + k + " window is larger than the " + H + "\u00d7" + W + " input: no output.";
-      else if (st.mode === "nmax" && st.n > k * k) st.message = "n = " + st.n + " is more than the " + k * k + " values in a " + k + "\u00d7" + k + " window.";
+      var note = poolNote(H, W, k, sd);
+      st.message = note.warn ? note.text : "";
+      if (!st.message && st.mode === "nmax" && st.n > k * k) st.message = "n = " + st.n + " is more than the " + k * k + " values in a " + k + "\u00d7" + k + " window.";
       if (st.message) { msg.textContent = st.message; msg.className = "ccnn-message ccnn-warn"; result = null; dx = []; return; }
       result = pool2d(x, k, sd, st.mode, st.n);
       var out = result.out, oh = out.length, ow = out[0].length;
-      var rh = outSize(H, k, sd, 0, 1), rw = outSize(W, k, sd, 0, 1);
       msg.className = "ccnn-message";
-      msg.textContent = rh.fits && rw.fits ? "" :
-        "The windows don't tile the " + H + "\u00d7" + W + " input with stride " + sd + ": (" + H + " \u2212 " + k + ")/" + sd + " + 1 = " +
-        rh.exact.toFixed(2) + ", floored to " + rh.size + " like PyTorch; the last row/column is never pooled.";
+      msg.textContent = note.text;
       if (!st.dy || st.dy.length !== oh || st.dy[0].length !== ow) st.dy = zeros(oh, ow).map(function (r) { return r.map(function () { return 1; }); });
       if (st.sel[0] >= oh || st.sel[1] >= ow) st.sel = [0, 0];
       dx = zeros(H, W);
@@ -741,7 +761,7 @@
   function scan() { Array.prototype.forEach.call(document.querySelectorAll(".ccnn-explorer"), mount); }
 
   window.coursecnnExplorers = {
-    scan: scan, mount: mount, conv2d: conv2d, pool2d: pool2d, outSize: outSize, fmt: fmt,
+    scan: scan, mount: mount, conv2d: conv2d, pool2d: pool2d, outSize: outSize, poolNote: poolNote, fmt: fmt,
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", scan);
   else scan();
