@@ -1,9 +1,10 @@
 """Code the book shows fits its column: at most 79 characters a line.
 
 At 1280 px the book's code column holds 79 characters of its code font (book/_static/ccnn-book.css);
-a longer line scrolls sideways and hides its end. Checked: the chapters' code cells (hidden test
-regions excepted: the student edition drops them) and every function the chapters include from the
-package with ``literalinclude`` + ``:pyobject:``.
+a longer line scrolls sideways and hides its end. Checked: the chapters' code cells, exercise cells
+included (solutions and visible tests; hidden test regions excepted: the student edition drops
+them), and every function the chapters include from the package with ``literalinclude`` +
+``:pyobject:``.
 """
 
 import ast
@@ -116,9 +117,9 @@ def test_code_cells_fit_the_column(notebook):
             for n, width in long_lines(fenced_code(_text(cell))):
                 problems.append(f"cell {cell.get('id')}, code block line {n}: {width} characters")
             continue
-        if cell["cell_type"] != "code" or "nbgrader" in cell.get("metadata", {}):
-            # Exercise cells are checked by the exercises' own tests (their authors keep the limit too).
+        if cell["cell_type"] != "code":
             continue
+        # Exercise cells too: their solutions and visible tests are shown (hidden tests are not).
         for n, width in long_lines(_text(cell)):
             problems.append(f"cell {cell.get('id')} line {n}: {width} characters")
     assert not problems, f"{notebook.relative_to(ROOT)}: code lines over {LIMIT} characters:\n  " + "\n  ".join(problems)
@@ -139,6 +140,8 @@ def test_included_code_fits_the_column(path, name, options):
 def test_the_width_check_can_fail():
     assert long_lines("x = 1\n" + "y" * 80) == [(2, 80)]
     assert long_lines("# BEGIN HIDDEN TESTS\n" + "z" * 100 + "\n# END HIDDEN TESTS") == []
+    solution = "### BEGIN SOLUTION\n" + "s" * 80 + "\n### END SOLUTION"
+    assert long_lines(solution) == [(2, 80)]
     assert fenced_code("text " * 30 + "\n```bash\nmake book\n```\n```{literalinclude} x.py\n:pyobject: f\n```") == "make book"
     assert object_source(ROOT / "tests" / "test_code_width.py", "long_lines").startswith("def long_lines")
     part = shown_part("def f():\n    x = 1\n    return x", (("dedent", "4"), ("start-at", "x = 1")))
