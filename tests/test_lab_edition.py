@@ -6,6 +6,7 @@ properties of every chapter's student version, the MyST rewriting, the setup che
 folder handling (interrupted builds, user files, bad paths).
 """
 
+import ast
 import json
 import os
 import re
@@ -132,6 +133,14 @@ def test_included_code_and_folded_answers_are_in_the_markdown(lab_notebooks):
     assert "1234.5" in markdown  # a glued number
 
 
+def stub_message(source):
+    """The message every ``raise NotImplementedError(...)`` of a stub cell gives."""
+    raises = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Raise)]
+    messages = {r.exc.args[0].value for r in raises}
+    assert raises and len(messages) == 1, source
+    return messages.pop()
+
+
 def test_each_exercise_has_a_named_stub_a_rule_and_a_test(lab_notebooks):
     for stem, (src, nb) in lab_notebooks.items():
         exercises = exercise_list(src, stem)
@@ -139,7 +148,8 @@ def test_each_exercise_has_a_named_stub_a_rule_and_a_test(lab_notebooks):
             assert ex["solution"] is not None and ex["test"] is not None, ex
             assert ex["functions"] and ex["rule"], ex
             stub = text(nb["cells"][ex["solution"] + 1])  # +1: the setup cell comes first
-            assert f'raise NotImplementedError("{ex["label"]}' in stub and "is still to do" in stub, stub
+            assert stub_message(stub) == editions.todo_message(ex), stub
+            assert all(len(line) <= 79 for line in stub.splitlines()), stub
         setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
         assert setup["id"] == editions.SETUP_CELL_ID
         for ex in exercises:
@@ -248,8 +258,9 @@ def test_lab_edition_of_a_project(project):
     assert text(nb["cells"][1]).startswith("# Setup check")
     assert "from coursecnn.lab import glue" in text(nb["cells"][2])
     assert "3 * x" not in all_text(out) and "triple(5)" not in all_text(out)
-    assert text(nb["cells"][4]) == ('def triple(x):\n    # YOUR CODE HERE\n    raise NotImplementedError('
-                                    '"alpha exercise 1 (triple it) is still to do: write triple in place of this line")')
+    assert text(nb["cells"][4]) == ('def triple(x):\n    # YOUR CODE HERE\n    raise NotImplementedError(\n'
+                                    '        "alpha exercise 1 (triple it) is still to do: write triple in place of"\n'
+                                    '        " this line"\n    )')
     assert not (out / "course").exists() and not (out / "src").exists()
 
 

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import textwrap
 from pathlib import Path
 
 from .myst_markdown import MystError, to_markdown
@@ -414,13 +415,20 @@ def todo_message(exercise):
 
 
 def _named_stubs(nb, name):
-    """Stubs per solution cell index: nbgrader's stub with a message naming the exercise."""
-    stubs = {}
-    for ex in exercise_list(nb, name):
-        if ex["solution"] is not None:
-            msg = todo_message(ex).replace("\\", "\\\\").replace('"', '\\"')
-            stubs[ex["solution"]] = f'raise NotImplementedError("{msg}")'
-    return stubs
+    """Messages per solution cell index: what its stub says about the exercise."""
+    return {ex["solution"]: todo_message(ex) for ex in exercise_list(nb, name)
+            if ex["solution"] is not None}
+
+
+def _stub_raise(indent, message, width=79):
+    """``raise NotImplementedError(...)`` at ``indent``, its message split into string
+    literals so that no line is wider than ``width`` (the book shows the stubs)."""
+    room = max(20, width - len(indent) - 4 - 2)
+    pieces = textwrap.wrap(message, room, drop_whitespace=False, break_long_words=False,
+                           break_on_hyphens=False)
+    quoted = [json.dumps(piece, ensure_ascii=False) for piece in pieces]
+    inner = "\n".join(f"{indent}    {q}" for q in quoted)
+    return f"{indent}raise NotImplementedError(\n{inner}\n{indent})"
 
 
 def _student_cells(nb, name, skip_execution):
@@ -430,7 +438,10 @@ def _student_cells(nb, name, skip_execution):
         where = f"{name}, cell {i}"
         new = remove_hidden_tests(clear_solutions(cell, where), where)
         if i in stubs and new.get("cell_type") == "code":
-            new["source"] = new["source"].replace("raise NotImplementedError()", stubs[i])
+            new["source"] = re.sub(
+                r"^([ \t]*)raise NotImplementedError\(\)",
+                lambda m, msg=stubs[i]: _stub_raise(m.group(1), msg),
+                new["source"], flags=re.M)
         _clear_outputs(new)
         tags = new.get("metadata", {}).get("tags")
         if tags and SKIP_TAG in tags:
