@@ -9,7 +9,6 @@ build can be compared with an earlier one.
 
 import json
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,8 +16,6 @@ import pytest
 
 from conftest import HTML, ROOT, SHOTS, PageProbe
 
-sys.path.insert(0, str(ROOT / "tests"))
-from test_code_width import WRAP_PENDING  # noqa: E402
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 REPORT = ROOT / "_build" / "a11y"
@@ -230,19 +227,12 @@ def test_nothing_clipped_or_past_the_column(audit, path, width):
     assert not problems, f"{path} at {WIDTHS[width][0]} px:\n  " + "\n  ".join(problems[:12])
 
 
-def _pending_include(text):
-    """A block showing package code that tests/test_code_width.py lists as not yet wrapped."""
-    return any(re.search(rf"\b(def|class) {re.escape(name.rsplit('.', 1)[-1])}\b", text) for _, name in WRAP_PENDING)
-
-
 @pytest.mark.parametrize("path", [p for p in CONTENT_PAGES if p.startswith("chapters/")])
 def test_code_fits_the_column_on_a_laptop(audit, path):
-    """Code blocks of the chapters (prose, cells, included package code) fit at 1280 px.
-
-    Exercise cells (their authors keep them short) and package functions that
-    tests/test_code_width.py still lists in WRAP_PENDING are counted in the report, not failed."""
+    """Code blocks of the chapters (prose, cells, exercises, included package code) fit at
+    1280 px."""
     layout = audit.result(path)["laptop"]["layout"]
-    scrolling = [c for c in layout["code"] if c["scroll"] and not c["exercise"] and not _pending_include(c["text"])]
+    scrolling = [c for c in layout["code"] if c["scroll"]]
     assert not scrolling, (f"{path}: {len(scrolling)} code blocks scroll sideways at 1280 px, e.g. "
                            f"{scrolling[0]['text'][:80]!r}")
 
