@@ -197,6 +197,15 @@ def _parse(text):
         return None
 
 
+def _parsed_code_cells(nb):
+    """``(index, cell, syntax tree)`` for each code cell whose source parses."""
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code":
+            tree = _parse(source_text(cell))
+            if tree is not None:
+                yield i, cell, tree
+
+
 def _top_level_names(tree):
     """Names a cell binds at top level: functions, classes, imports and assignments."""
 
@@ -237,12 +246,7 @@ def check_independent(nb, name="notebook"):
     """
 
     from_solution, defined = {}, set()
-    for i, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") != "code":
-            continue
-        tree = _parse(source_text(cell))
-        if tree is None:
-            continue
+    for i, cell, tree in _parsed_code_cells(nb):
         meta = nbgrader_meta(cell)
         if meta.get("solution"):
             for n in _top_level_names(tree) - defined:
@@ -300,12 +304,7 @@ def check_tests_stand_alone(nb, name="notebook"):
             tree = _parse(source_text(nb["cells"][ex["solution"]]))
             solution_names[ex["key"]] = _top_level_names(tree) if tree else set()
     tests = {ex["test"]: ex for ex in exercise_list(nb, name) if ex["test"] is not None}
-    for i, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") != "code":
-            continue
-        tree = _parse(source_text(cell))
-        if tree is None:
-            continue
+    for i, cell, tree in _parsed_code_cells(nb):
         if i in tests:
             ex = tests[i]
             used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
