@@ -14,15 +14,6 @@ W = {
   ("no max subtracted", "def my_softmax(g):\n    e = np.exp(g)\n    return e / e.sum(axis=1, keepdims=True)"),
   ("normalizes columns", "def my_softmax(g):\n    e = np.exp(g - g.max(axis=1, keepdims=True))\n    return e / e.sum(axis=0, keepdims=True)")],
  "backpropagation-ex1": [
-  ("forward difference", "def centered_gradient(f, x, eps=1e-6):\n    x = np.array(x, dtype=float); g = np.zeros_like(x)\n    for i in np.ndindex(x.shape):\n        y = x.copy(); y[i] += eps; g[i] = (f(y) - f(x)) / eps\n    return g"),
-  ("changes x and does not restore it", "def centered_gradient(f, x, eps=1e-6):\n    g = np.zeros_like(x)\n    for i in np.ndindex(x.shape):\n        x[i] += eps; up = f(x); x[i] -= 2 * eps; down = f(x)\n        g[i] = (up - down) / (2 * eps)\n    return g")],
- "backpropagation-ex2": [
-  ("dW transposed", "def linear_backward(x, W, dy):\n    return dy @ W, x.T @ dy, dy.sum(axis=0)"),
-  ("db averaged", "def linear_backward(x, W, dy):\n    return dy @ W, dy.T @ x, dy.mean(axis=0)")],
- "backpropagation-ex3": [
-  ("forgets the 1/N", "def cross_entropy_gradient(logits, target):\n    p = np.exp(logits - logits.max(axis=1, keepdims=True)); p /= p.sum(axis=1, keepdims=True)\n    p[np.arange(len(target)), target] -= 1\n    return p"),
-  ("softmax only, no one-hot", "def cross_entropy_gradient(logits, target):\n    p = np.exp(logits - logits.max(axis=1, keepdims=True)); p /= p.sum(axis=1, keepdims=True)\n    return p / len(target)")],
- "backpropagation-ex4": [
   ("lr inside the velocity", "def momentum_step(w, v, g, lr, momentum):\n    v = momentum * v + lr * g\n    return w - v, v"),
   ("updates w in place", "def momentum_step(w, v, g, lr, momentum):\n    v_new = momentum * v + g\n    w -= lr * v_new\n    return w, v_new")],
  "convolution-ex1": [
@@ -44,14 +35,9 @@ W = {
   ("pointwise step without c_in", "def standard_mults(c_in, c_out, f, out_hw):\n    return c_out * c_in * f * f * out_hw * out_hw\n\ndef separable_mults(c_in, c_out, f, out_hw):\n    return c_in * f * f * out_hw * out_hw + c_out * out_hw * out_hw"),
   ("standard without c_in", "def standard_mults(c_in, c_out, f, out_hw):\n    return c_out * f * f * out_hw * out_hw\n\ndef separable_mults(c_in, c_out, f, out_hw):\n    return c_in * f * f * out_hw * out_hw + c_in * c_out * out_hw * out_hw")],
  "pooling-ex1": [
-  ("ignores padding", "def pooled_size(n, kernel_size, stride, padding=0):\n    return (n - kernel_size) // stride + 1"),
-  ("rounds up", "def pooled_size(n, kernel_size, stride, padding=0):\n    return -(-(n + 2 * padding - kernel_size) // stride) + 1")],
- "pooling-ex2": [
-  ("reshape without cropping", "def max_pool(x, k):\n    return x.reshape(x.shape[0] // k, k, x.shape[1] // k, k).max(axis=(1, 3))"),
-  ("max over the wrong axes", "def max_pool(x, k):\n    h, w = x.shape[0] // k, x.shape[1] // k\n    return x[:h * k, :w * k].reshape(h, k, w, k).max(axis=(0, 2))")],
- "pooling-ex3": [
-  ("every tied maximum gets dy", "def max_pool_backward(dy, x, k):\n    dx = np.zeros(x.shape)\n    for i in range(dy.shape[0]):\n        for j in range(dy.shape[1]):\n            win = x[i*k:(i+1)*k, j*k:(j+1)*k]\n            dx[i*k:(i+1)*k, j*k:(j+1)*k] += (win == win.max()) * dy[i, j]\n    return dx"),
-  ("dx of dy's shape", "def max_pool_backward(dy, x, k):\n    return np.zeros(dy.shape)")],
+  ("counts windows that do not fit (rounds up)", "def window_counts(shape, k, s):\n    per = []\n    for n in shape:\n        a = np.zeros(n, dtype=int)\n        for start in range(0, n, s):\n            a[start:start + k] += 1\n        per.append(a)\n    return np.outer(per[0], per[1])"),
+  ("adds the two axes instead of multiplying", "def window_counts(shape, k, s):\n    per = []\n    for n in shape:\n        a = np.zeros(n, dtype=int)\n        for start in range(0, n - k + 1, s):\n            a[start:start + k] += 1\n        per.append(a)\n    return per[0][:, None] + per[1][None, :]"),
+  ("a 0/1 mask of covered pixels", "def window_counts(shape, k, s):\n    c = np.zeros(shape, dtype=int)\n    for i in range(0, shape[0] - k + 1, s):\n        for j in range(0, shape[1] - k + 1, s):\n            c[i:i + k, j:j + k] = 1\n    return c")],
  "architectures-ex1": [
   ("forgets the biases", "def layer_params(layer):\n    return layer['in'] * layer['out'] * layer.get('kernel', 1) ** 2"),
   ("kernel not squared", "def layer_params(layer):\n    return layer['in'] * layer['out'] * layer.get('kernel', 1) + (layer['out'] if layer['bias'] else 0)")],

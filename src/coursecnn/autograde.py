@@ -40,11 +40,9 @@ PLAIN_EXERCISES = {
     "convolution-ex1-solution": "a cross-correlation written with loops or slicing",
     "padding_stride-ex1-solution": "the output-size formula, without coursecnn.arith",
     "padding_stride-ex3-solution": "the multiplication counts, without coursecnn.arith",
-    "pooling-ex1-solution": "the pooled size, without coursecnn.ref",
-    "pooling-ex2-solution": "max pooling, without coursecnn.ref",
-    "pooling-ex3-solution": "the pooling backward pass, without coursecnn.ref",
-    "pooling-ex4-solution": "n-max pooling and its backward pass, with NumPy",
-    "pooling-ex5-solution": "the average-pooling backward pass, without coursecnn.ref",
+    "pooling-ex1-solution": "window counts of overlapping pools, without coursecnn.ref",
+    "pooling-ex2-solution": "n-max pooling and its backward pass, with NumPy",
+    "pooling-ex3-solution": "the average-pooling backward pass, without coursecnn.ref",
     "architectures-ex1-solution": "a parameter count, without building the layer",
 }
 
