@@ -5,8 +5,9 @@ from coursecnn import labrun
 
 W = {
  "perceptron-ex1": [
-  ("predicts 1 when w.x + b >= 0", "def perceptron_step(w, b, x, y, lr=1.0):\n    y_hat = 1.0 if np.dot(w, x) + b >= 0 else 0.0\n    return w + lr * (y - y_hat) * x, float(b + lr * (y - y_hat))"),
-  ("updates w in place", "def perceptron_step(w, b, x, y, lr=1.0):\n    y_hat = 1.0 if np.dot(w, x) + b > 0 else 0.0\n    w += lr * (y - y_hat) * x\n    return w, float(b + lr * (y - y_hat))")],
+  ("the 0/1 step lr * (y - y_hat) * x (twice too long)", "def perceptron_step(w, b, x, y, lr=1.0):\n    y_hat = 1 if np.dot(w, x) + b > 0 else -1\n    return w + lr * (y - y_hat) * x, float(b + lr * (y - y_hat))"),
+  ("predicts +1 when w.x + b >= 0", "def perceptron_step(w, b, x, y, lr=1.0):\n    y_hat = 1 if np.dot(w, x) + b >= 0 else -1\n    if y_hat == y:\n        return w.copy(), float(b)\n    return w + lr * y * x, float(b + lr * y)"),
+  ("updates w in place", "def perceptron_step(w, b, x, y, lr=1.0):\n    if y * (np.dot(w, x) + b) <= 0:\n        w += lr * y * x\n        b += lr * y\n    return w, float(b)")],
  "perceptron-ex2": [
   ("naive sigmoid (overflows)", "def sigmoid_derivative(x):\n    s = 1 / (1 + np.exp(-x))\n    return s * (1 - s)"),
   ("returns the sigmoid itself", "def sigmoid_derivative(x):\n    return np.exp(-np.logaddexp(0, -x))")],
@@ -20,11 +21,12 @@ W = {
   ("assumes a square kernel", "def correlate2d(image, kernel):\n    f = kernel.shape[0]\n    out = np.zeros((image.shape[0] - f + 1, image.shape[1] - f + 1))\n    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n            out[i, j] = np.sum(image[i:i + f, j:j + f] * kernel)\n    return out"),
   ("flips the kernel (true convolution)", "def correlate2d(image, kernel):\n    kernel = np.flip(np.asarray(kernel, float)); fh, fw = kernel.shape\n    out = np.zeros((image.shape[0] - fh + 1, image.shape[1] - fw + 1))\n    for i in range(out.shape[0]):\n        for j in range(out.shape[1]):\n            out[i, j] = np.sum(image[i:i + fh, j:j + fw] * kernel)\n    return out")],
  "convolution-ex2": [
-  ("flips rows only", "def convolve2d(image, kernel):\n    return correlate2d(image, np.flipud(np.asarray(kernel, float)))"),
-  ("no flip", "def convolve2d(image, kernel):\n    return correlate2d(image, kernel)")],
+  ("the 1 where the true convolution wants it", "def shift_kernel(down, right, flip=False):\n    k = np.zeros((3, 3)); k[1 + down, 1 + right] = 1.0\n    return k"),
+  ("flip ignored", "def shift_kernel(down, right, flip=False):\n    k = np.zeros((3, 3)); k[1 - down, 1 - right] = 1.0\n    return k")],
  "convolution-ex3": [
-  ("pads F - 1 with F = w.shape[0] on both axes", "def correlate2d_backward_x(dy, w):\n    f = w.shape[0]\n    return correlate2d(np.pad(dy, f - 1), np.flip(w))"),
-  ("forgets to flip", "def correlate2d_backward_x(dy, w):\n    fh, fw = w.shape\n    return correlate2d(np.pad(dy, ((fh - 1, fh - 1), (fw - 1, fw - 1))), w)")],
+  ("ignores the stride (no zeros between dy's entries)", "def correlate2d_backward_x(dy, w, x_shape, stride=1):\n    fh, fw = w.shape\n    return correlate2d(np.pad(dy, ((fh - 1, fh - 1), (fw - 1, fw - 1))), np.flip(w))"),
+  ("forgets the rows no window reached", "def correlate2d_backward_x(dy, w, x_shape, stride=1):\n    fh, fw = w.shape; s = stride\n    sp = np.zeros(((dy.shape[0] - 1) * s + 1, (dy.shape[1] - 1) * s + 1)); sp[::s, ::s] = dy\n    return correlate2d(np.pad(sp, ((fh - 1, fh - 1), (fw - 1, fw - 1))), np.flip(w))"),
+  ("forgets to flip", "def correlate2d_backward_x(dy, w, x_shape, stride=1):\n    fh, fw = w.shape; s = stride\n    sp = np.zeros(((dy.shape[0] - 1) * s + 1, (dy.shape[1] - 1) * s + 1)); sp[::s, ::s] = dy\n    eh, ew = x_shape[0] - (sp.shape[0] + fh - 1), x_shape[1] - (sp.shape[1] + fw - 1)\n    return correlate2d(np.pad(sp, ((fh - 1, fh - 1 + eh), (fw - 1, fw - 1 + ew))), w)")],
  "padding_stride-ex1": [
   ("true division (a float)", "def output_size(n, f, stride=1, padding=0, dilation=1):\n    return (n + 2 * padding - dilation * (f - 1) - 1) / stride + 1"),
   ("ignores dilation", "def output_size(n, f, stride=1, padding=0, dilation=1):\n    return (n + 2 * padding - f) // stride + 1")],
@@ -32,8 +34,8 @@ W = {
   ("ignores dilation", "def same_padding(f, dilation=1):\n    return (f - 1) // 2"),
   ("true division (a float)", "def same_padding(f, dilation=1):\n    return dilation * (f - 1) / 2")],
  "padding_stride-ex3": [
-  ("pointwise step without c_in", "def standard_mults(c_in, c_out, f, out_hw):\n    return c_out * c_in * f * f * out_hw * out_hw\n\ndef separable_mults(c_in, c_out, f, out_hw):\n    return c_in * f * f * out_hw * out_hw + c_out * out_hw * out_hw"),
-  ("standard without c_in", "def standard_mults(c_in, c_out, f, out_hw):\n    return c_out * f * f * out_hw * out_hw\n\ndef separable_mults(c_in, c_out, f, out_hw):\n    return c_in * f * f * out_hw * out_hw + c_in * c_out * out_hw * out_hw")],
+  ("treats n as the output size", "def standard_mults(c_in, c_out, f, n, stride=1, padding=0):\n    return c_out * c_in * f * f * n * n\n\ndef separable_mults(c_in, c_out, f, n, stride=1, padding=0):\n    return c_in * f * f * n * n + c_in * c_out * n * n"),
+  ("pointwise step on the input size", "def standard_mults(c_in, c_out, f, n, stride=1, padding=0):\n    o = (n + 2 * padding - f) // stride + 1\n    return c_out * c_in * f * f * o * o\n\ndef separable_mults(c_in, c_out, f, n, stride=1, padding=0):\n    o = (n + 2 * padding - f) // stride + 1\n    return c_in * f * f * o * o + c_in * c_out * n * n")],
  "pooling-ex1": [
   ("counts windows that do not fit (rounds up)", "def window_counts(shape, k, s):\n    per = []\n    for n in shape:\n        a = np.zeros(n, dtype=int)\n        for start in range(0, n, s):\n            a[start:start + k] += 1\n        per.append(a)\n    return np.outer(per[0], per[1])"),
   ("adds the two axes instead of multiplying", "def window_counts(shape, k, s):\n    per = []\n    for n in shape:\n        a = np.zeros(n, dtype=int)\n        for start in range(0, n - k + 1, s):\n            a[start:start + k] += 1\n        per.append(a)\n    return per[0][:, None] + per[1][None, :]"),
