@@ -37,8 +37,23 @@ from test_nbgrader_e2e import cell_text, nbgrader, reference_answers, scores, su
 
 TIMEOUT = 15
 CHAPTERS = ("convolution", "pooling")
-# The exercises that call exercise 1's function (convolution's 2 and 3 build on correlate2d).
-NEEDS_EX1 = {"convolution": {"ex2", "ex3"}, "pooling": set()}
+# The exercises that call exercise 1's function (convolution's 3 builds on correlate2d).
+NEEDS_EX1 = {"convolution": {"ex3"}, "pooling": set()}
+# What expected_scores() must come to, worked out by hand from the exercises and their points.
+# convolution: ex1 correlate2d 2, ex2 shift_kernel 2, ex3 correlate2d_backward_x 2, ex4
+#   conv_weight_grad 2 = 8. partial: ex1 only = 2. looper: ex1 times out and takes ex3 with it
+#   (its reference answer calls correlate2d), ex2 + ex4 = 4. syntax: all but ex2 = 6. caller:
+#   ex1 through coursecnn.ref, forbidden = 8 - 2 = 6.
+# pooling: ex1 window_counts 2, ex2 nmax_pool (+ backward) 3, ex3 avg_pool_backward 2 = 7.
+#   partial: ex1 = 2. looper: nothing needs ex1, 7 - 2 = 5. syntax: all but ex2 = 7 - 3 = 4.
+#   caller: ex1 and ex2 through coursecnn.ref, both forbidden = 7 - 2 - 3 = 2.
+# Everyone else (blank, patcher, reader, writer) scores 0.
+DOCUMENTED = {
+    "convolution": {"reference": 8, "blank": 0, "partial": 2, "looper": 4, "syntax": 6,
+                    "patcher": 0, "reader": 0, "writer": 0, "caller": 6},
+    "pooling": {"reference": 7, "blank": 0, "partial": 2, "looper": 5, "syntax": 4,
+                "patcher": 0, "reader": 0, "writer": 0, "caller": 2},
+}
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox.available(), reason=f"no sandbox: {sandbox.unavailable_reason()}")]
@@ -99,9 +114,14 @@ CALLERS = {
         "def correlate2d(image, kernel):\n    from coursecnn import ref\n"
         "    return ref.conv2d(np.asarray(image, float)[None, None], np.asarray(kernel, float)[None, None])[0, 0]")},
     "pooling": {
-        "pooling-ex2-solution": "def max_pool(x, k):\n    from coursecnn import ref\n    return ref.max_pool2d(x[None, None], k)[0, 0]",
-        "pooling-ex3-solution": ("def max_pool_backward(dy, x, k):\n    import coursecnn.ref as r\n"
-                                 "    return r.max_pool2d_backward(dy[None, None], x[None, None], k)[0, 0]"),
+        "pooling-ex1-solution": ("def window_counts(shape, k, s):\n    from coursecnn import ref\n"
+                                 "    out = ref.pool_output_shape((1, 1) + tuple(shape), k, s)\n"
+                                 "    g = ref.avg_pool2d_backward(np.ones(out), np.zeros((1, 1) + tuple(shape)), k, s)\n"
+                                 "    return np.rint(g[0, 0] * k * k).astype(int)"),
+        "pooling-ex2-solution": ("import coursecnn.ref as r\n\n\ndef nmax_pool(x, k, n):\n"
+                                 "    return r.nmax_pool2d(x[None, None], k, n)[0, 0]\n\n\n"
+                                 "def nmax_pool_backward(dy, x, k, n):\n"
+                                 "    return r.nmax_pool2d_backward(dy[None, None], x[None, None], k, n)[0, 0]"),
     },
 }
 
@@ -163,6 +183,7 @@ def course(tmp_path_factory):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_every_student_scores_as_expected(course, chapter):
     course_dir, _, rows, expected = course
+    assert expected[chapter] == DOCUMENTED[chapter]
     got = {s: total for s, (total, _) in scores(course_dir, chapter).items()}
     assert got == pytest.approx(expected[chapter]), {s: (got.get(s), e) for s, e in expected[chapter].items()}
     assert all(r["status"] == "graded" for r in rows[chapter].values()), rows[chapter]

@@ -90,13 +90,13 @@ def explain_errors(rules):
     rule. Outside IPython it only records them.
 
     Args:
-        rules (dict): function name -> ``(exercise label, rule)``, e.g. ``{"max_pool": ("pooling
-            exercise 2", "output shape (H // k, W // k): drop the rows and columns that do not
-            fill a window")}``.
+        rules (dict): function name -> ``(exercise label, rule)``, e.g. ``{"nmax_pool":
+            ("pooling exercise 2", "x (H, W), windows k x k at stride k; output (H // k,
+            W // k)")}``.
 
     Example::
 
-        >>> explain_errors({"pooled_size": ("pooling exercise 1", "(n + 2p - k) // s + 1")})
+        >>> explain_errors({"same_padding": ("padding_stride exercise 2", "dilation * (f - 1) // 2")})
     """
     _RULES.update(rules)
     try:

@@ -222,14 +222,14 @@ def test_explorers_notebook_runs_and_its_widget_answers(page, lab):
 
 def test_chapter_reads_as_in_the_book_and_checks_tell_the_truth(page, lab):
     url, path = lab[0], "chapters/pooling.ipynb"
-    ran = _code_cells_before(lab, path, "def pooled_size(")
+    ran = _code_cells_before(lab, path, "def window_counts(")
     _open(page, url, path)
     notebook = page.locator(NB)
     text = _markdown_text(page)
     assert not RAW_MYST.search(text), RAW_MYST.search(text)
     assert "def max_pool2d_naive(" in text  # the code the book includes from the package
     # Run everything above the exercises: no cell may fail.
-    first_exercise = notebook.locator(".jp-Cell").filter(has_text="def pooled_size(").first
+    first_exercise = notebook.locator(".jp-Cell").filter(has_text="def window_counts(").first
     first_exercise.scroll_into_view_if_needed()
     first_exercise.locator(".jp-InputArea-prompt").click()
     _command(page, "Run", "notebook:run-all-above", started=notebook.locator(".jp-CodeCell").nth(1))
@@ -256,12 +256,12 @@ def test_chapter_reads_as_in_the_book_and_checks_tell_the_truth(page, lab):
     assert answer.is_visible()
     page.screenshot(path=str(SHOTS / "lab-opened-answer.png"))
     # The untouched stub: its test cell fails and says which exercise is still to do.
-    test_cell = notebook.locator(".jp-CodeCell").filter(has_text="check_scalar(pooled_size(224, 2, 2)").first
+    test_cell = notebook.locator(".jp-CodeCell").filter(has_text="_counts = window_counts((5, 5), 3, 2)").first
     for c in (first_exercise, test_cell):
         c.locator(".jp-InputArea-prompt").click()
         _command(page, "Run", "notebook:run-cell", started=c)
     errors = _errors(page, lab, path, ran + 2)
-    assert len(errors) == 1 and "pooling exercise 1 (the pooled size) is still to do" in errors[0], errors
+    assert len(errors) == 1 and "pooling exercise 1 (how many windows see a pixel) is still to do" in errors[0], errors
     test_cell.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "lab-stub-message.png"))
 
