@@ -192,14 +192,14 @@ def test_setup_cell_stops_with_one_message_and_errors_name_the_rule():
     setup = editions.setup_cell(src, "pooling")["source"]
     hide_torch = ("import importlib.util as _u\n_orig = _u.find_spec\n"
                   "_u.find_spec = lambda name, *a: None if name == 'torch' else _orig(name, *a)")
-    wrong = "import numpy as np\ndef max_pool(x, k):\n    return x.reshape(x.shape[0] // k, k, x.shape[1] // k, k)"
+    wrong = "import numpy as np\ndef nmax_pool(x, k, n):\n    return x.reshape(x.shape[0] // k, k, x.shape[1] // k, k)"
     cells = [nbformat.v4.new_code_cell(s) for s in (
-        setup, wrong, "max_pool(np.zeros((5, 4)), 2)", hide_torch, setup, "print('after')")]
+        setup, wrong, "nmax_pool(np.zeros((5, 4)), 2, 1)", hide_torch, setup, "print('after')")]
     nb = nbformat.v4.new_notebook(cells=cells)
     NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
     err = [o for o in nb.cells[2].outputs if o.output_type == "error"][0]
     assert err.ename == "ValueError"
-    assert "max_pool (pooling exercise 2) raised ValueError: check the exercise's rule: x is (H, W)" in "\n".join(err.traceback)
+    assert "nmax_pool (pooling exercise 2) raised ValueError: check the exercise's rule: x (H, W), windows" in "\n".join(err.traceback)
     err = [o for o in nb.cells[4].outputs if o.output_type == "error"][0]
     assert err.ename == "SetupError" and len(err.traceback) == 1
     assert err.traceback[0].startswith("This notebook needs torch, which this Python cannot import.")
