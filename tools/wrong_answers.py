@@ -40,6 +40,9 @@ W = {
   ("counts windows that do not fit (rounds up)", "def window_counts(shape, k, s):\n    per = []\n    for n in shape:\n        a = np.zeros(n, dtype=int)\n        for start in range(0, n, s):\n            a[start:start + k] += 1\n        per.append(a)\n    return np.outer(per[0], per[1])"),
   ("adds the two axes instead of multiplying", "def window_counts(shape, k, s):\n    per = []\n    for n in shape:\n        a = np.zeros(n, dtype=int)\n        for start in range(0, n - k + 1, s):\n            a[start:start + k] += 1\n        per.append(a)\n    return per[0][:, None] + per[1][None, :]"),
   ("a 0/1 mask of covered pixels", "def window_counts(shape, k, s):\n    c = np.zeros(shape, dtype=int)\n    for i in range(0, shape[0] - k + 1, s):\n        for j in range(0, shape[1] - k + 1, s):\n            c[i:i + k, j:j + k] = 1\n    return c")],
+ "pooling-ex3": [
+  ("divides by k, not k * k", "def avg_pool_backward(dy, x_shape, k, s):\n    g = np.zeros(x_shape)\n    for a in range(k):\n        for b in range(k):\n            g[a:a + (dy.shape[0] - 1) * s + 1:s, b:b + (dy.shape[1] - 1) * s + 1:s] += dy / k\n    return g"),
+  ("assigns instead of adding (overlaps lost)", "def avg_pool_backward(dy, x_shape, k, s):\n    g = np.zeros(x_shape)\n    for a in range(k):\n        for b in range(k):\n            g[a:a + (dy.shape[0] - 1) * s + 1:s, b:b + (dy.shape[1] - 1) * s + 1:s] = dy / (k * k)\n    return g")],
  "architectures-ex1": [
   ("forgets the biases", "def layer_params(layer):\n    return layer['in'] * layer['out'] * layer.get('kernel', 1) ** 2"),
   ("kernel not squared", "def layer_params(layer):\n    return layer['in'] * layer['out'] * layer.get('kernel', 1) + (layer['out'] if layer['bias'] else 0)")],
