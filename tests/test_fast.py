@@ -124,7 +124,8 @@ def test_shifted_and_im2col_paths_agree_in_float32():
     x = rng.normal(size=(2, 16, 10, 10)).astype(np.float32)
     w = rng.normal(size=(8, 16, 3, 3)).astype(np.float32)
     xp = pad_spatial(x, (1, 1))
-    a = conv2d_shifted(xp, w, 1, (1, 1), (10, 10))
+    a = conv2d_shifted(xp, w, 1, (1, 1), (10, 10), 1)
+    np.testing.assert_allclose(conv2d_shifted(xp, w, 1, (1, 1), (10, 10), 2), a, rtol=1e-5, atol=1e-5)
     cols = im2col(xp, 1, (3, 3), (1, 1), (1, 1), (10, 10))
     b = np.matmul(w.reshape(1, 8, -1), cols).reshape(2, 8, 10, 10)
     assert a.dtype == np.float32
@@ -149,18 +150,31 @@ def test_stride_one_dx_through_the_flipped_kernel_path(c, k, groups, kernel, pad
     check_against_torch(2, case, seed=c + k, backward=fast.conv2d_backward)
 
 
-def test_dw_summed_in_chunks_of_images(monkeypatch):
-    # a large batch sums its per-image dw products a few images at a time; force tiny chunks
-    rng = np.random.default_rng(18)
-    x, w = rng.normal(size=(5, 2, 6, 6)), rng.normal(size=(3, 2, 3, 3))
-    dy = rng.normal(size=(5, 3, 4, 4))
-    whole = fast.conv2d_backward(dy, x, w)
-    monkeypatch.setattr(fast_conv, "_DW_TEMP_LIMIT", 2 * w.size)  # two images per product
-    chunked = fast.conv2d_backward(dy, x, w)
-    for a, c in zip(whole, chunked):
-        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
-    want = torch_grads(2, x, w, None, dy, (1, 1), (0, 0), (1, 1), 1, "zeros")
-    np.testing.assert_allclose(chunked[1], want[1], rtol=1e-12, atol=1e-12)
+@pytest.mark.parametrize("c, kernel, stride, groups", [(2, (3, 3), 1, 1), (32, (3, 3), 1, 2), (16, (2, 3), 2, 1)])
+@pytest.mark.parametrize("images", [1, 2, 5])
+def test_chunks_of_images_give_the_same_results(monkeypatch, c, kernel, stride, groups, images):
+    # both passes work a few images at a time in reused buffers: 5 images in chunks of 1, of 2
+    # (the last chunk is short, so stale values from the one before sit in the buffers) or whole;
+    # c = 32 takes the shifted paths, c = 2 and stride 2 the im2col ones
+    rng = np.random.default_rng(c + images)
+    x, w, b = rng.normal(size=(5, c, 7, 6)), rng.normal(size=(8, c // groups) + kernel), rng.normal(size=8)
+    assert worth_it(w, (stride, stride)) == (c == 32)
+    monkeypatch.setattr(fast_conv, "_images_per_chunk", lambda n, per_image, itemsize: min(n, images))
+    y = fast.conv2d(x, w, b, stride, 1, 1, groups)
+    np.testing.assert_allclose(y, torch_conv(F.conv2d, x, w, b, stride, (1, 1), (1, 1), groups, "zeros", 2),
+                               rtol=1e-12, atol=1e-12)
+    dy = rng.normal(size=y.shape)
+    got = fast.conv2d_backward(dy, x, w, stride, 1, 1, groups)
+    want = torch_grads(2, x, w, None, dy, (stride, stride), (1, 1), (1, 1), groups, "zeros")
+    for a, e in zip(got, want):
+        np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+
+
+def test_chunk_size_follows_the_budget(monkeypatch):
+    monkeypatch.setattr(fast_conv, "CHUNK_BYTES", 1000)
+    assert fast_conv._images_per_chunk(10, 100, 4) == 2  # 400 bytes an image: 2 fit in 1000
+    assert fast_conv._images_per_chunk(10, 1000, 8) == 1  # one image over the budget still runs
+    assert fast_conv._images_per_chunk(3, 1, 4) == 3  # never more than the batch
 
 
 # (kernel_size, stride, padding): overlapping, non-overlapping, rectangular, stride > kernel.

@@ -25,8 +25,9 @@ def window_view(xp, kernel_size, stride, dilation, out_size):
     return as_strided(xp, shape=shape, strides=strides, writeable=False)
 
 
-def im2col(xp, groups, kernel_size, stride, dilation, out_size):
-    """The columns of a grouped convolution, image by image: shape ``(N, G, C/G * prod(F), prod(O))``.
+def im2col(xp, groups, kernel_size, stride, dilation, out_size, out=None):
+    """The columns of a grouped convolution, image by image: shape ``(N, G, C/G * prod(F), prod(O))``,
+    written into ``out`` (a contiguous array of that shape) where one is given.
 
     Row ``(c, u, v)`` of image ``n``, group ``g`` holds the pixel that kernel tap ``(u, v)`` of
     channel ``c`` sees at every output position ``(i, j)``, so each image's convolution becomes
@@ -41,7 +42,10 @@ def im2col(xp, groups, kernel_size, stride, dilation, out_size):
     view = view.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd)))
     # -> (N, G, C/G * prod(F), prod(O)): this reshape is the copy (the view is not contiguous)
     rows = (c // groups) * int(np.prod(kernel_size))
-    return view.reshape(n, groups, rows, int(np.prod(out_size)))
+    if out is None:
+        return view.reshape(n, groups, rows, int(np.prod(out_size)))
+    out.reshape(view.shape)[...] = view  # the same copy, into a buffer that is used again
+    return out
 
 
 def col2im(cols, padded_size, kernel_size, stride, dilation, out_size):

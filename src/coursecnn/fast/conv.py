@@ -8,9 +8,10 @@ the same products are arranged to move less memory:
   out as ``(N, K, H_out, W_out)``;
 - with stride 1 a 2D convolution copies the input ``F_w`` times instead of ``F_h F_w`` times
   (``_shifted.py``);
-- the backward pass computes ``dw`` a few images at a time (``_DW_TEMP_LIMIT``) to bound its
-  temporary, and with stride 1 computes ``dx`` as a forward convolution of ``dy`` with the
-  flipped kernel, which takes the shifted path too.
+- both passes work a few images at a time (``CHUNK_BYTES`` of columns), in buffers allocated
+  once, so the columns stay in cache and no fresh memory is paged in for every image;
+- with stride 1 the backward pass computes ``dw`` by the same shifted products, and ``dx`` as a
+  forward convolution of ``dy`` with the flipped kernel, which takes the shifted path too.
 
 Every function here is tested against its ``coursecnn.ref`` twin.
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from .._checks import conv_arrays, grad_like, memory_budget, x_layout
 from ..ref.padding import pad_spatial_backward
-from ._shifted import conv2d_shifted, worth_it
+from ._shifted import conv2d_shifted, conv2d_shifted_dw, worth_it
 from ._windows import col2im, im2col, pad_spatial
 
 __all__ = [
@@ -35,20 +36,34 @@ __all__ = [
 
 # ------------------------------------------------------------------------------ shared kernels
 
-_DW_TEMP_LIMIT = 2**22  # elements of the per-image dw products held at once (chunk * w.size)
+CHUNK_BYTES = 1 << 22  # columns of the images worked on at once: small enough to stay in cache
+
+
+def _images_per_chunk(n, per_image, itemsize):
+    """How many images' columns (``per_image`` elements of ``itemsize`` bytes each) fill a chunk."""
+    return max(1, min(n, CHUNK_BYTES // max(1, itemsize * per_image)))
 
 
 def _forward(x, w, b, stride, pads, dilation, groups, mode, out_size):
     n, k = x.shape[0], w.shape[0]
     xp = pad_spatial(x, pads, mode)
+    o = int(np.prod(out_size))
     if len(out_size) == 2 and worth_it(w, stride):
-        y = conv2d_shifted(xp, w, groups, dilation, out_size)  # same numbers, a third of the copying
+        per_image = w.shape[1] * w.shape[3] * xp[0, 0].size * groups  # C F_w copies of a plane
+        images = _images_per_chunk(n, per_image, xp.itemsize)
+        y = conv2d_shifted(xp, w, groups, dilation, out_size, images)  # same numbers, less copying
     else:
-        cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (N, G, C/G * F, O)
-        wmat = w.reshape(groups, k // groups, w[0].size)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
-        # one product per image and group, (K/G, C/G * F) @ (C/G * F, O), small enough to stay
-        # in cache; the result (N, G, K/G, O) is already (N, K, *O) in memory
-        y = np.matmul(wmat, cols).reshape((n, k) + out_size)
+        rows = w[0].size  # C/G * prod(F)
+        images = _images_per_chunk(n, groups * rows * o, xp.itemsize)
+        y = np.empty((n, k) + tuple(out_size), np.result_type(xp, w))
+        cols = np.empty((images, groups, rows, o), y.dtype)
+        wmat = w.reshape(groups, k // groups, rows)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
+        for i in range(0, n, images):
+            m = min(images, n - i)
+            im2col(xp[i : i + m], groups, w.shape[2:], stride, dilation, out_size, out=cols[:m])
+            # one product per image and group, (K/G, C/G * F) @ (C/G * F, O), written straight
+            # into y: (m, G, K/G, O) is (m, K, *O) in memory
+            np.matmul(wmat, cols[:m], out=y[i : i + m].reshape(m, groups, k // groups, o))
     if b is not None:
         y += b.reshape((1, k) + (1,) * len(out_size))
     return y
@@ -82,19 +97,27 @@ def _flipped_kernel(w, groups):
 def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     n, k = x.shape[0], w.shape[0]
     nd = len(out_size)
+    o = int(np.prod(out_size))
     xp = pad_spatial(x, pads, mode)
-    dyg = dy.reshape(n, groups, k // groups, int(np.prod(out_size)))  # (N, K, *O) -> (N, G, K/G, O)
+    dyg = dy.reshape(n, groups, k // groups, o)  # (N, K, *O) -> (N, G, K/G, O)
     db = dy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
-    # dw: each weight met one pixel per output position, weighted by that position's dy;
-    # one product per image, (K/G, O) @ (O, C/G * F), then the sum over the batch
-    cols = im2col(xp, groups, w.shape[2:], stride, dilation, out_size)  # (N, G, C/G * F, O)
-    cols_t = cols.transpose(0, 1, 3, 2)  # (N, G, O, C/G * F), a view
-    chunk = max(1, _DW_TEMP_LIMIT // w.size)  # images per product: bounds the temporary
-    dw = np.zeros((groups, k // groups, cols.shape[2]), dtype=w.dtype)
-    for i in range(0, n, chunk):
-        dw += np.matmul(dyg[i : i + chunk], cols_t[i : i + chunk]).sum(axis=0)
-    dw = dw.reshape(w.shape)
-    del cols, cols_t
+    # dw: each weight met one pixel per output position, weighted by that position's dy
+    if nd == 2 and worth_it(w, stride):
+        per_image = w.shape[1] * w.shape[3] * xp[0, 0].size * groups
+        images = _images_per_chunk(n, per_image, xp.itemsize)
+        dw = conv2d_shifted_dw(dy, xp, w.shape[2:], groups, dilation, images)
+    else:
+        # one product per image, (K/G, O) @ (O, C/G * F), summed over the batch chunk by chunk
+        rows = w[0].size
+        images = _images_per_chunk(n, groups * rows * o, xp.itemsize)
+        cols = np.empty((images, groups, rows, o), dy.dtype)
+        dw = np.zeros((groups, k // groups, rows), dtype=w.dtype)
+        for i in range(0, n, images):
+            m = min(images, n - i)
+            im2col(xp[i : i + m], groups, w.shape[2:], stride, dilation, out_size, out=cols[:m])
+            dw += np.matmul(dyg[i : i + m], cols[:m].transpose(0, 1, 3, 2)).sum(axis=0)
+        dw = dw.reshape(w.shape)
+        del cols
     # dx: each dy spreads back through the kernel onto the pixels it read (a transposed conv)
     flipped = _flipped_kernel(w, groups)  # (C, K/G, *F)
     if nd == 2 and worth_it(flipped, stride):
