@@ -23,12 +23,19 @@ def parse_args(argv=None):
     parser.add_argument("--reps", type=int, default=9, help="timed repetitions per case (default 9)")
     parser.add_argument("--only", default="", help="comma-separated case names to run (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write benchmarks/results/")
+    parser.add_argument("--keep-openblas-env", action="store_true",
+                        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE if set (default: drop them, see README)")
     return parser.parse_args(argv)
 
 
 ARGS = parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
+# A machine-wide OPENBLAS_CORETYPE makes OpenBLAS use another CPU's kernels (Haswell's AVX2 on an
+# AVX-512 machine: a third slower), while PyTorch's oneDNN still uses the real CPU's. Like the
+# thread counts, it is read once, when NumPy loads OpenBLAS, so it goes before the import.
+OPENBLAS_OVERRIDES = {} if ARGS.keep_openblas_env else {
+    var: os.environ.pop(var) for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if var in os.environ}
 
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -187,6 +194,14 @@ def _verdict(impl, row):
     return f"{'met' if row[impl + '_ratio'] <= target else 'MISSED'} (<= {target:g})"
 
 
+def _openblas_note(m):
+    dropped = m.get("openblas_overrides_dropped")
+    if not dropped:
+        return "OpenBLAS chose its kernels for this CPU."
+    env = ", ".join(f"`{k}={v}`" for k, v in dropped.items())
+    return f"OpenBLAS chose its kernels for this CPU: the machine's {env} was dropped (see the README)."
+
+
 def markdown(result):
     m = result["machine"]
     lines = [
@@ -195,7 +210,7 @@ def markdown(result):
         f"`benchmarks/bench_ref.py`, {result['threads']} thread(s) for both NumPy's BLAS and PyTorch, "
         f"{result['reps']} rotating runs of each. Machine: {m['cpu']}, {m['cores']} cores, "
         f"load average {m['load_average_before']} before and {m['load_average']} after; "
-        f"NumPy {m['numpy']}, PyTorch {m['torch']}.",
+        f"NumPy {m['numpy']}, PyTorch {m['torch']}. {_openblas_note(m)}",
         "",
         "Times are the best run (the machine is shared: other work only adds time); the ratios are "
         "ours / torch of those. Targets (issue 16): `fast` conv2d forward within 1.5x, backward within "
@@ -224,6 +239,7 @@ def main():
         rows += pool_rows(dtype, ARGS.reps, only)
     info = machine()
     info["load_average_before"] = load_before
+    info["openblas_overrides_dropped"] = OPENBLAS_OVERRIDES
     result = dict(threads=ARGS.threads, reps=ARGS.reps, machine=info, targets=TARGETS, rows=rows)
     if not ARGS.no_write:
         out = Path(__file__).resolve().parent / "results"

@@ -229,3 +229,39 @@ def test_ref_holds_no_speed_knobs():
         text = path.read_text()
         for knob in ("as_strided", ".strides", "BLOCK_BYTES", "_LIMIT", "worth_it", "_phases", "_shifted"):
             assert knob not in text, (path.name, knob)
+
+
+def test_scratch_is_reused_per_role_and_thread(monkeypatch):
+    import threading
+
+    from coursecnn.fast import _scratch
+
+    a = _scratch.scratch("test-role", (4, 5), np.float32)
+    b = _scratch.scratch("test-role", (2, 3), np.float64)  # smaller: the same memory again
+    assert np.shares_memory(a, b) and b.shape == (2, 3) and b.dtype == np.float64
+    c = _scratch.scratch("test-role", (100,), np.float64)  # larger: a new block, kept from now on
+    assert not np.shares_memory(a, c) and np.shares_memory(c, _scratch.scratch("test-role", (7,), np.int32))
+    assert not np.shares_memory(c, _scratch.scratch("other-role", (100,), np.float64))
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(_scratch.scratch("test-role", (100,), np.float64)))
+    t.start()
+    t.join()
+    assert not np.shares_memory(seen[0], c)  # each thread has its own blocks
+    monkeypatch.setattr(_scratch, "KEEP_BYTES", 1000)
+    big = _scratch.scratch("big-role", (1000,), np.float64)  # 8000 bytes: not kept
+    assert not np.shares_memory(big, _scratch.scratch("big-role", (1000,), np.float64))
+
+
+@pytest.mark.parametrize("c, stride", [(2, 2), (32, 1)])
+def test_results_never_share_the_scratch(c, stride):
+    # the scratch of one call is overwritten by the next: nothing returned may point into it
+    rng = np.random.default_rng(c)
+    x1, x2 = rng.normal(size=(2, c, 8, 8)), rng.normal(size=(2, c, 8, 8))
+    w = rng.normal(size=(4, c, 3, 3))
+    y1 = fast.conv2d(x1, w, stride=stride)
+    grads1 = fast.conv2d_backward(np.ones_like(y1), x1, w, stride=stride)
+    kept = [y1.copy()] + [g.copy() for g in grads1]
+    fast.conv2d(x2, w, stride=stride)
+    fast.conv2d_backward(np.ones_like(y1), x2, w, stride=stride)
+    for now, before in zip([y1, *grads1], kept):
+        np.testing.assert_array_equal(now, before)

@@ -18,6 +18,8 @@ stay in the CPU's cache, and no fresh memory has to be paged in for every image.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ._scratch import scratch
+
 
 def worth_it(w, stride):
     """Use this path where it wins: stride 1, a kernel more than one row tall, and enough
@@ -58,8 +60,8 @@ def conv2d_shifted(xp, w, groups, dilation, out_size, images):
     # (K, C/G, F_h, F_w) -> (G, F_h K/G, C/G F_w): kernel rows stacked, one product serves all
     a = w.reshape(groups, kg, cg, fh, fw).transpose(0, 3, 1, 2, 4).reshape(groups, fh * kg, cg * fw)
     y = np.empty((n, k) + tuple(out_size), dtype)
-    cols = np.empty((groups, cg * fw, images * length), dtype)
-    z = np.empty((groups, fh * kg, images * length), dtype)
+    cols = scratch("columns", (groups, cg * fw, images * length), dtype)
+    z = scratch("products", (groups, fh * kg, images * length), dtype)
     for i in range(0, n, images):
         m = min(images, n - i)
         # the only copy of the input: (C, F_w, m, L) -> (G, C/G F_w, m L), F_w times its size
@@ -88,10 +90,11 @@ def conv2d_shifted_dw(dy, xp, kernel_size, groups, dilation, images):
     dtype = np.result_type(dy, xp)
     src = _long_rows(xp, fw, dw)  # (C, F_w, N, L)
     length = src.shape[3]
-    cols = np.empty((groups, cg * fw, images * length), dtype)
+    cols = scratch("columns", (groups, cg * fw, images * length), dtype)
     # dy in long rows, once per kernel row u, moved u d_h rows down; zeros stay at the garbage
     # places, which every chunk leaves untouched
-    dys = np.zeros((groups, fh, kg, images * length), dtype)
+    dys = scratch("products", (groups, fh, kg, images * length), dtype)
+    dys[...] = 0
     acc = np.zeros((groups, fh * kg, cg * fw), dtype)
     for i in range(0, n, images):
         m = min(images, n - i)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._checks import conv_arrays, grad_like, memory_budget, x_layout
 from ..ref.padding import pad_spatial_backward
+from ._scratch import scratch
 from ._shifted import conv2d_shifted, conv2d_shifted_dw, worth_it
 from ._windows import col2im, im2col, pad_spatial
 
@@ -56,7 +57,7 @@ def _forward(x, w, b, stride, pads, dilation, groups, mode, out_size):
         rows = w[0].size  # C/G * prod(F)
         images = _images_per_chunk(n, groups * rows * o, xp.itemsize)
         y = np.empty((n, k) + tuple(out_size), np.result_type(xp, w))
-        cols = np.empty((images, groups, rows, o), y.dtype)
+        cols = scratch("columns", (images, groups, rows, o), y.dtype)
         wmat = w.reshape(groups, k // groups, rows)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
         for i in range(0, n, images):
             m = min(images, n - i)
@@ -110,7 +111,7 @@ def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
         # one product per image, (K/G, O) @ (O, C/G * F), summed over the batch chunk by chunk
         rows = w[0].size
         images = _images_per_chunk(n, groups * rows * o, xp.itemsize)
-        cols = np.empty((images, groups, rows, o), dy.dtype)
+        cols = scratch("columns", (images, groups, rows, o), dy.dtype)
         dw = np.zeros((groups, k // groups, rows), dtype=w.dtype)
         for i in range(0, n, images):
             m = min(images, n - i)
