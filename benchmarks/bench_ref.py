@@ -199,7 +199,8 @@ def _openblas_note(m):
     if not dropped:
         return "OpenBLAS chose its kernels for this CPU."
     env = ", ".join(f"`{k}={v}`" for k, v in dropped.items())
-    return f"OpenBLAS chose its kernels for this CPU: the machine's {env} was dropped (see the README)."
+    verb = "was" if len(dropped) == 1 else "were"
+    return f"OpenBLAS chose its kernels for this CPU: the machine's {env} {verb} dropped (see the README)."
 
 
 def markdown(result):
