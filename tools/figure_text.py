@@ -230,6 +230,14 @@ FIGURES = {
             "(5 by 5 convolution); 6 maps of 12 by 12 after 2 by 2 max pooling; ReLU; 12 maps of 8 by 8; "
             "12 maps of 4 by 4 after pooling; ReLU and flatten; a bar of 256 fully connected units; "
             "ReLU; and a bar of 10 output scores."),
+        "architectures-ilsvrc": (
+            "The winning top-5 error of the ImageNet competition, 2010 to 2015: from 2012 on, every winner "
+            "is a CNN.",
+            "A bar chart of the winning top-5 error per year. 2010, NEC-UIUC, 28.2%, and 2011, XRCE, 25.8%, "
+            "are grey: no CNN. 2012, SuperVision (AlexNet), 15.3%; 2013, Clarifai, 11.7%; 2014, GoogLeNet, "
+            "6.7%; and 2015, ResNet, 3.6%, are blue: CNNs. A grey dot beside the 2012 bar marks the "
+            "runner-up of that year, without a CNN, at 26.2%. A dashed line at 5.1% marks one trained "
+            "person; only the 2015 bar is below it."),
         "architectures-lenet-drawing": (
             "LeNet-5's layout, drawn from `LeNet5`: C1, S2, C3, S4, C5, F6 and the output.",
             "A row of blocks: the 1 by 32 by 32 input; C1, 6 maps of 28 by 28; ReLU; S2, 6 maps of 14 by "
