@@ -159,7 +159,7 @@ def test_chunks_of_images_give_the_same_results(monkeypatch, c, kernel, stride, 
     rng = np.random.default_rng(c + images)
     x, w, b = rng.normal(size=(5, c, 7, 6)), rng.normal(size=(8, c // groups) + kernel), rng.normal(size=8)
     assert worth_it(w, (stride, stride)) == (c == 32)
-    monkeypatch.setattr(fast_conv, "_images_per_chunk", lambda n, per_image, itemsize: min(n, images))
+    monkeypatch.setattr(fast_conv, "_images_per_chunk", lambda xp, *rest, **kw: min(len(xp), images))
     y = fast.conv2d(x, w, b, stride, 1, 1, groups)
     np.testing.assert_allclose(y, torch_conv(F.conv2d, x, w, b, stride, (1, 1), (1, 1), groups, "zeros", 2),
                                rtol=1e-12, atol=1e-12)
@@ -172,9 +172,15 @@ def test_chunks_of_images_give_the_same_results(monkeypatch, c, kernel, stride, 
 
 def test_chunk_size_follows_the_budget(monkeypatch):
     monkeypatch.setattr(fast_conv, "CHUNK_BYTES", 1000)
-    assert fast_conv._images_per_chunk(10, 100, 4) == 2  # 400 bytes an image: 2 fit in 1000
-    assert fast_conv._images_per_chunk(10, 1000, 8) == 1  # one image over the budget still runs
-    assert fast_conv._images_per_chunk(3, 1, 4) == 3  # never more than the batch
+    xp, w = np.zeros((10, 4, 5, 5), np.float32), np.zeros((2, 2, 3, 2))
+    # im2col: 2 groups of 2 * 3 * 2 rows by 4 columns, 96 values, 384 bytes an image: 2 fit
+    assert fast_conv._images_per_chunk(xp, w, 2, (2, 2), shifted=False) == 2
+    # shifted: 4 planes of 25 pixels copied twice, 200 values, 800 bytes: 1 fits
+    assert fast_conv._images_per_chunk(xp, w, 2, (2, 2), shifted=True) == 1
+    # one image over the budget still runs, and never more than the batch
+    assert fast_conv._images_per_chunk(xp.astype(np.float64), w, 2, (3, 3), shifted=True) == 1
+    monkeypatch.setattr(fast_conv, "CHUNK_BYTES", 10**9)
+    assert fast_conv._images_per_chunk(xp, w, 2, (2, 2), shifted=False) == 10
 
 
 # (kernel_size, stride, padding): overlapping, non-overlapping, rectangular, stride > kernel.

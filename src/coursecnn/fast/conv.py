@@ -40,9 +40,25 @@ __all__ = [
 CHUNK_BYTES = 1 << 22  # columns of the images worked on at once: small enough to stay in cache
 
 
-def _images_per_chunk(n, per_image, itemsize):
-    """How many images' columns (``per_image`` elements of ``itemsize`` bytes each) fill a chunk."""
-    return max(1, min(n, CHUNK_BYTES // max(1, itemsize * per_image)))
+def _images_per_chunk(xp, w, groups, out_size, shifted):
+    """How many images' columns fill ``CHUNK_BYTES``: the shifted path copies each image's
+    ``C`` planes ``F_w`` times, im2col makes ``G`` matrices of ``C/G prod(F)`` rows by
+    ``prod(O)`` columns."""
+    if shifted:
+        per_image = groups * w.shape[1] * w.shape[3] * xp[0, 0].size
+    else:
+        per_image = groups * w[0].size * int(np.prod(out_size))
+    return max(1, min(len(xp), CHUNK_BYTES // max(1, xp.itemsize * per_image)))
+
+
+def _column_chunks(xp, w, groups, stride, dilation, out_size):
+    """``(i, cols)`` for each chunk of images ``i:i + m``: their im2col columns,
+    ``(m, G, C/G * prod(F), prod(O))``, in scratch that the next chunk overwrites."""
+    images = _images_per_chunk(xp, w, groups, out_size, shifted=False)
+    cols = scratch("columns", (images, groups, w[0].size, int(np.prod(out_size))), xp.dtype)
+    for i in range(0, len(xp), images):
+        m = min(images, len(xp) - i)
+        yield i, im2col(xp[i : i + m], groups, w.shape[2:], stride, dilation, out_size, out=cols[:m])
 
 
 def _forward(x, w, b, stride, pads, dilation, groups, mode, out_size):
@@ -50,21 +66,16 @@ def _forward(x, w, b, stride, pads, dilation, groups, mode, out_size):
     xp = pad_spatial(x, pads, mode)
     o = int(np.prod(out_size))
     if len(out_size) == 2 and worth_it(w, stride):
-        per_image = w.shape[1] * w.shape[3] * xp[0, 0].size * groups  # C F_w copies of a plane
-        images = _images_per_chunk(n, per_image, xp.itemsize)
+        images = _images_per_chunk(xp, w, groups, out_size, shifted=True)
         y = conv2d_shifted(xp, w, groups, dilation, out_size, images)  # same numbers, less copying
     else:
-        rows = w[0].size  # C/G * prod(F)
-        images = _images_per_chunk(n, groups * rows * o, xp.itemsize)
         y = np.empty((n, k) + tuple(out_size), np.result_type(xp, w))
-        cols = scratch("columns", (images, groups, rows, o), y.dtype)
-        wmat = w.reshape(groups, k // groups, rows)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
-        for i in range(0, n, images):
-            m = min(images, n - i)
-            im2col(xp[i : i + m], groups, w.shape[2:], stride, dilation, out_size, out=cols[:m])
+        wmat = w.reshape(groups, k // groups, w[0].size)  # (K, C/G, *F) -> (G, K/G, C/G * F), a view
+        for i, cols in _column_chunks(xp, w, groups, stride, dilation, out_size):
             # one product per image and group, (K/G, C/G * F) @ (C/G * F, O), written straight
             # into y: (m, G, K/G, O) is (m, K, *O) in memory
-            np.matmul(wmat, cols[:m], out=y[i : i + m].reshape(m, groups, k // groups, o))
+            m = len(cols)
+            np.matmul(wmat, cols, out=y[i : i + m].reshape(m, groups, k // groups, o))
     if b is not None:
         y += b.reshape((1, k) + (1,) * len(out_size))
     return y
@@ -104,21 +115,14 @@ def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     db = dy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
     # dw: each weight met one pixel per output position, weighted by that position's dy
     if nd == 2 and worth_it(w, stride):
-        per_image = w.shape[1] * w.shape[3] * xp[0, 0].size * groups
-        images = _images_per_chunk(n, per_image, xp.itemsize)
+        images = _images_per_chunk(xp, w, groups, out_size, shifted=True)
         dw = conv2d_shifted_dw(dy, xp, w.shape[2:], groups, dilation, images)
     else:
         # one product per image, (K/G, O) @ (O, C/G * F), summed over the batch chunk by chunk
-        rows = w[0].size
-        images = _images_per_chunk(n, groups * rows * o, xp.itemsize)
-        cols = scratch("columns", (images, groups, rows, o), dy.dtype)
-        dw = np.zeros((groups, k // groups, rows), dtype=w.dtype)
-        for i in range(0, n, images):
-            m = min(images, n - i)
-            im2col(xp[i : i + m], groups, w.shape[2:], stride, dilation, out_size, out=cols[:m])
-            dw += np.matmul(dyg[i : i + m], cols[:m].transpose(0, 1, 3, 2)).sum(axis=0)
+        dw = np.zeros((groups, k // groups, w[0].size), dtype=w.dtype)
+        for i, cols in _column_chunks(xp, w, groups, stride, dilation, out_size):
+            dw += np.matmul(dyg[i : i + len(cols)], cols.transpose(0, 1, 3, 2)).sum(axis=0)
         dw = dw.reshape(w.shape)
-        del cols
     # dx: each dy spreads back through the kernel onto the pixels it read (a transposed conv)
     flipped = _flipped_kernel(w, groups)  # (C, K/G, *F)
     if nd == 2 and worth_it(flipped, stride):
