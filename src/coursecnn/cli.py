@@ -111,13 +111,28 @@ def _parser():
     gr.add_argument("--unsandboxed", action="store_true",
                     help="grade even where bubblewrap cannot sandbox student code (it can then read "
                     "and write what you can)")
+    gr.add_argument("--shard", metavar="K/N",
+                    help="grade only the K-th of N shares of the students (one per machine, e.g. one "
+                    "task of a Slurm job array); merge the shards with `coursecnn merge-shards`")
+    mg = sub.add_parser("merge-shards", help="merge graded shard copies of a course into one gradebook",
+                        description="For every submission a shard graded (a copy of the course folder graded "
+                        "with `coursecnn grade --shard K/N`), copy its grades, autograded notebooks and flags "
+                        "into COURSE.")
+    mg.add_argument("shards", nargs="+", metavar="SHARD_DIR", help="the shard course folders")
+    mg.add_argument("--course", default=".", metavar="DIR", help="the course to merge into (default: .)")
+    fl = sub.add_parser("flags", help="export scores and what was flagged, one column per assignment",
+                        description="Write a CSV with one row per student and, per assignment, the score and "
+                        "what the grader flagged (dropped cells, shadowed builtins, forbidden imports, limits "
+                        "hit, worker deaths); the evidence is in COURSE/flags/<assignment>/<student>.jsonl.")
+    fl.add_argument("--course", default=".", metavar="DIR", help="the course folder (default: .)")
+    fl.add_argument("--out", metavar="FILE", help="the CSV to write (default: COURSE/grades_flagged.csv)")
     return p, co
 
 
 def main(argv=None):
     """Run the command line; returns the exit status (0 on success)."""
     from .editions import ExerciseFormatError, build_edition, check_independent, find_root
-    from .grade import GradeError
+    from .grader.batch import GradeError
 
     parser, course_parser = _parser()
     args = parser.parse_args(argv)
@@ -135,11 +150,23 @@ def main(argv=None):
             print(f"{args.kind} edition written: {book}")
             return 0
         if args.command == "grade":
-            from .grade import grade_assignment
+            from .grader.batch import grade_assignment, parse_shard
 
+            shard = parse_shard(args.shard) if args.shard else None
             rows = grade_assignment(args.course, args.assignment, jobs=args.jobs, students=args.students,
-                                    unsandboxed=args.unsandboxed)
+                                    unsandboxed=args.unsandboxed, shard=shard)
             return 0 if all(r["status"] == "graded" for r in rows) else 1
+        if args.command == "merge-shards":
+            from .grader.batch import merge_gradebooks
+
+            n = merge_gradebooks(args.course, args.shards)
+            print(f"{n} submission(s) merged into {Path(args.course).resolve()}")
+            return 0
+        if args.command == "flags":
+            from .grader.batch import export_flags
+
+            print(f"written: {export_flags(args.course, args.out)}")
+            return 0
         if args.command == "validate":
             from .labrun import check_student_notebook
 

@@ -10,7 +10,7 @@ the title, each exercise's statement, and the code cells that define a name an e
 tests use, found by following the names back through the chapter. The narrative (training runs,
 plots) stays in the book, so grading a submission takes seconds. ``out/coursecnn_rules.json``
 records, per answer cell, the names it must define and whether it may use coursecnn and torch,
-for the grading executor (``coursecnn.autograde``). ``nbgrader generate_assignment``, then
+for the grading executor (``coursecnn.grader``). ``nbgrader generate_assignment``, then
 ``coursecnn grade`` (or ``nbgrader autograde``), ``generate_feedback`` and ``export`` run in ``out``.
 
 A build never destroys: ``out/.coursecnn-build.json`` records what it wrote. On a rebuild a file
@@ -336,15 +336,15 @@ def assignment_notebook(nb):
 
 
 def _rules(nb):
-    """{solution grade_id: {"expected": names its solution defines, "plain": no coursecnn/torch}}."""
-    from .autograde import PLAIN_EXERCISES, defined_names
+    """{solution grade_id: {"declared", "plain", "limits"}}: from each solution cell's source (the
+    names its stub declares) and its ``metadata.coursecnn`` (``allow``, ``limits``)."""
+    from .grader.preprocessors import cell_rules
 
     rules = {}
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {}).get("nbgrader") or {}
         if meta.get("solution") and cell.get("cell_type") == "code":
-            gid = meta["grade_id"]
-            rules[gid] = {"expected": defined_names(source_text(cell)), "plain": gid in PLAIN_EXERCISES}
+            rules[meta["grade_id"]] = cell_rules(source_text(cell), cell.get("metadata", {}).get("coursecnn"))
     return rules
 
 
@@ -373,7 +373,7 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Autograde with coursecnn's executor: answer cells run in a sandboxed worker process, the
 # checks in the kernel, which never runs student code (see the book's "For instructors").
 c.Autograde.autograde_preprocessors = [
-    "coursecnn.autograde.SplitExecute",
+    "coursecnn.grader.preprocessors.SplitExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -385,16 +385,21 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "coursecnn.autograde.OverwriteTestCells",
+    # Only answers come from the student: every other cell is the release's.
+    "coursecnn.grader.preprocessors.RebuildFromRelease",
+    "coursecnn.grader.preprocessors.OverwriteTestCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.SplitExecute.rules_file = os.path.join(_here, "coursecnn_rules.json")
+c.RebuildFromRelease.release_dir = os.path.join(_here, "release")
+# What the grader flagged, one log per submission (`coursecnn flags` exports them).
+c.RebuildFromRelease.flags_dir = c.SplitExecute.flags_dir = os.path.join(_here, "flags")
 # Set by `coursecnn grade --unsandboxed` only; never run student code unsandboxed by default.
 c.SplitExecute.sandboxed = os.environ.get("COURSECNN_UNSANDBOXED") != "1"
 # Feedback shows each test's name, points and failure message, not the hidden tests' source.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "coursecnn.autograde.HideHiddenTests",
+    "coursecnn.grader.preprocessors.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # nbgrader's feedback page with small CSS of our own instead of its inlined Bootstrap (117 kB).

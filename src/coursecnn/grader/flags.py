@@ -1,0 +1,63 @@
+"""What the grader saw a submission do that an instructor should know about.
+
+Each autograde writes one log per submission, ``<course>/flags/<assignment>/<student>.jsonl``, a
+JSON object a line: ``{"kind", "cell", "evidence", "time"}``. The kinds:
+
+- ``dropped cell``: a cell the student added (not run; its first line is the evidence);
+- ``changed cell id``: an answer cell whose id differs from the release's (the release's is used);
+- ``missing answer``: an answer cell the submission deleted (the release's stub is graded);
+- ``shadowed builtin``: an answer that rebinds ``range``, ``sum``, ``tuple``... (never bound in
+  the checks, so it gains nothing; still worth a look);
+- ``forbidden import``: a NumPy-only answer that tried to import another package;
+- ``limit``: the cell's time, the CPU time or the memory allowed for an answer ran out;
+- ``worker death``: the student's process ended while it ran their code.
+
+``coursecnn grade`` gathers them into the report and the export (one column per assignment).
+"""
+
+import json
+import time
+from pathlib import Path
+
+__all__ = ["log_path", "record", "read", "reset", "summary"]
+
+
+def log_path(flags_dir, assignment, student):
+    return Path(flags_dir) / str(assignment) / f"{student}.jsonl"
+
+
+def reset(path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")
+
+
+def record(path, kind, cell, evidence):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"kind": str(kind), "cell": str(cell or ""), "evidence": str(evidence)[:500],
+                       "time": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    with open(path, "a") as fh:
+        fh.write(line + "\n")
+
+
+def read(path):
+    path = Path(path)
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+def summary(events):
+    """One short text for a report cell: ``"dropped cell x2; limit (pooling-ex1-solution)"``."""
+    counts = {}
+    for e in events:
+        key = e["kind"] + (f" ({e['cell']})" if e.get("cell") and e["kind"] != "dropped cell" else "")
+        counts[key] = counts.get(key, 0) + 1
+    return "; ".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items())

@@ -1,0 +1,271 @@
+"""nbgrader preprocessors: only answers come from the student, and the checks never meet them.
+
+In ``Autograde``'s sanitize step:
+
+- ``RebuildFromRelease`` rebuilds the submission from the release: every cell that is not an
+  answer cell (setup, prose, tests) is the release's, whatever the submission holds; only the
+  answer cells' sources are taken from the submission, matched by ``grade_id``. Cells the student
+  added are dropped and the feedback says so; an answer cell whose id changed is reported, and the
+  release's id is kept. Each of these is logged for the instructor (``coursecnn.grader.flags``).
+- ``OverwriteTestCells`` (nbgrader's ``OverwriteCells``, quiet about test cells exactly as
+  released) then puts the hidden tests back from the gradebook.
+
+In the autograde step, ``SplitExecute`` replaces nbgrader's ``Execute``: the kernel runs the
+setup and test cells; each answer cell is sent to the student's boxed worker as a call to
+``coursecnn.grader.kernel.answer``, with the names its stub declares and its limits.
+
+``HideHiddenTests`` runs in ``GenerateFeedback``: each test cell keeps its visible part, its name
+and its points; the hidden part's source is replaced by one line, and an error shows only its
+type and message.
+
+Per-exercise facts live in the solution cell's metadata, ``metadata.coursecnn``:
+``{"allow": "numpy"}`` for an exercise graded with NumPy and the standard library only, and
+optionally ``{"limits": {"memory_mb": ..., "cpu_s": ...}}``. ``coursecnn course build`` copies
+them, with the declared names, into ``coursecnn_rules.json`` beside the nbgrader configuration.
+"""
+
+import ast
+import builtins
+import copy
+import json
+import re
+from pathlib import Path
+
+from nbclient.util import run_sync
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor, OverwriteCells
+from traitlets import Bool, Unicode
+
+from . import box, flags
+
+__all__ = ["RebuildFromRelease", "SplitExecute", "HideHiddenTests", "OverwriteTestCells",
+           "defined_names", "declared_names", "cell_rules", "RULES_FILE"]
+
+RULES_FILE = "coursecnn_rules.json"
+_LARGE_ANSWER = 20_000  # characters: an answer cell this long may carry data (a test set) in it
+
+
+def defined_names(source):
+    """The names a cell's top level defines with ``def``, ``class``, an assignment or an import."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.extend(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.extend((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+    return list(dict.fromkeys(names))
+
+
+_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
+
+
+def declared_names(solution_source):
+    """The names an exercise's stub declares: what its solution cell defines outside the
+    solution region (``def window_counts(shape, k, s):`` around it)."""
+    stub = _SOLUTION.sub(lambda m: f"{m.group(1)}pass", solution_source)
+    return [n for n in defined_names(stub) if not hasattr(builtins, n)]
+
+
+def cell_rules(cell_source, meta):
+    """The grading rule of one solution cell: ``{"declared", "plain", "limits"}``."""
+    own = meta or {}
+    return {"declared": declared_names(cell_source),
+            "plain": str(own.get("allow", "")).lower() == "numpy",
+            "limits": dict(own.get("limits") or {})}
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def _text(cell):
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _release_dir_from(resources):
+    url = str(resources.get("nbgrader", {}).get("db_url", ""))
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):]).parent / "release"
+    return None
+
+
+class _FlagsMixin:
+    def _log_path(self, resources):
+        nbg = resources.get("nbgrader", {})
+        root = Path(self.flags_dir) if self.flags_dir else (_release_dir_from(resources) or Path(".")).parent / "flags"
+        name = str(nbg.get("student", "student"))
+        notebook = str(nbg.get("notebook", ""))
+        if notebook and notebook != str(nbg.get("assignment", "")):
+            name += f".{notebook}"
+        return flags.log_path(root, nbg.get("assignment", "assignment"), name)
+
+
+class RebuildFromRelease(_FlagsMixin, NbGraderPreprocessor):
+    """The graded notebook is the release, with only the answers taken from the submission."""
+
+    release_dir = Unicode("", help="the course's release/ folder (default: beside gradebook.db)").tag(config=True)
+    flags_dir = Unicode("", help="where the per-submission logs go (default: <course>/flags)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        nbg = resources.get("nbgrader", {})
+        base = Path(self.release_dir) if self.release_dir else _release_dir_from(resources)
+        release_path = base / str(nbg.get("assignment")) / f"{nbg.get('notebook')}.ipynb" if base else None
+        if release_path is None or not release_path.is_file():
+            raise FileNotFoundError(
+                f"the release of {nbg.get('assignment')}/{nbg.get('notebook')} is needed to grade it "
+                f"(looked for {release_path}); run `nbgrader generate_assignment` first")
+        release = json.loads(release_path.read_text())
+        log = self._log_path(resources)
+        flags.reset(log)
+        answers, dropped = {}, []
+        release_ids = {(_meta(c).get("grade_id"), c.get("id")) for c in release["cells"] if _meta(c).get("solution")}
+        release_gids = {g for g, _ in release_ids}
+        for cell in nb.cells:
+            gid = _meta(cell).get("grade_id")
+            if gid in release_gids and _meta(cell).get("solution") and gid not in answers:
+                answers[gid] = cell
+            elif gid not in {_meta(c).get("grade_id") for c in release["cells"] if _meta(c).get("grade_id")}:
+                first = (_text(cell).strip().split("\n") or [""])[0][:120]
+                dropped.append(first)
+                flags.record(log, "dropped cell", "", f"{cell.get('cell_type')}: {first}")
+            elif gid in answers and _meta(cell).get("solution"):
+                flags.record(log, "dropped cell", gid, "a second copy of the answer cell")
+                dropped.append(f"a second copy of {gid}")
+        cells = []
+        for rcell in release["cells"]:
+            cell = copy.deepcopy(rcell)
+            meta = _meta(rcell)
+            if meta.get("solution"):
+                gid = meta.get("grade_id")
+                mine = answers.get(gid)
+                if mine is None:
+                    flags.record(log, "missing answer", gid, "the release's stub is graded")
+                else:
+                    if mine.get("id") and rcell.get("id") and mine.get("id") != rcell.get("id"):
+                        flags.record(log, "changed cell id", gid, f"{mine.get('id')} (release: {rcell.get('id')})")
+                    if mine.get("cell_type") == rcell.get("cell_type"):
+                        cell["source"] = _text(mine)
+                    if len(cell["source"]) > _LARGE_ANSWER:
+                        flags.record(log, "large answer", gid, f"{len(cell['source'])} characters")
+            if cell.get("cell_type") == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+            cells.append(cell)
+        if dropped:
+            note = ("**Grading note.** Only your answer cells were graded; everything else is the "
+                    "assignment as it was handed out. These cells you added (or copied) were not "
+                    "run:\n\n" + "\n".join(f"- `{d}`" if d else "- (an empty cell)" for d in dropped))
+            cells.insert(min(1, len(cells)), {"cell_type": "markdown", "metadata": {}, "source": note,
+                                              "id": "coursecnn-grading-note"})
+        from nbformat import from_dict
+
+        nb.cells = [from_dict(c) for c in cells]
+        return nb, resources
+
+
+class SplitExecute(_FlagsMixin, Execute):
+    """nbgrader's Execute, with answer cells run in the student's boxed worker."""
+
+    rules_file = Unicode("", help="coursecnn_rules.json written by `coursecnn course build`").tag(config=True)
+    flags_dir = Unicode("", help="where the per-submission logs go (default: <course>/flags)").tag(config=True)
+    sandboxed = Bool(True, help="run student code under bubblewrap; False only with the "
+                     "instructor's explicit --unsandboxed").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        if self.sandboxed and not box.available():
+            raise box.SandboxUnavailable(
+                f"{box.unavailable_reason()}. Refusing to run student code without a sandbox; "
+                "pass --unsandboxed to `coursecnn grade` to do it anyway")
+        self._rules = {}
+        if self.rules_file and Path(self.rules_file).is_file():
+            self._rules = json.loads(Path(self.rules_file).read_text())
+        self._log = str(self._log_path(resources))
+        self._pending = []
+        return super().preprocess(nb, resources)
+
+    def _rule(self, gid, cell):
+        rule = self._rules.get(gid)
+        if rule is None:  # no rules file: read the cell itself
+            rule = cell_rules(cell.source, cell.get("metadata", {}).get("coursecnn"))
+        limits = box.Limits.from_meta(rule, plain=rule.get("plain", False))
+        return list(rule.get("declared", [])), {"plain": limits.plain, "memory": limits.memory, "cpu": limits.cpu}
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        meta = _meta(cell)
+        if cell.cell_type != "code":
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if meta.get("solution"):
+            gid = str(meta.get("grade_id", f"cell-{cell_index}"))
+            declared, limits = self._rule(gid, cell)
+            call = (
+                "__import__('coursecnn.grader.kernel').grader.kernel.answer("
+                f"{gid!r}, {cell.source!r}, setup={self._pending!r}, declared={declared!r}, "
+                f"limits={limits!r}, timeout={float(self.timeout or 120)!r}, "
+                f"sandboxed={bool(self.sandboxed)!r}, log={self._log!r})"
+            )
+            self._pending = []
+            original = cell.source
+            cell.source = call
+            try:
+                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            finally:
+                cell.source = original
+        if not meta.get("grade") and cell.source.strip():
+            self._pending.append(cell.source)
+        return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+    # nbclient binds its synchronous wrapper to its own coroutine: rebind it to ours.
+    execute_cell = run_sync(async_execute_cell)
+
+
+_HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*$", re.M | re.S)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback without the hidden tests: their source becomes one line, errors their message."""
+
+    placeholder = Unicode("# hidden tests: not shown").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = _meta(cell)
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            cell.source = _HIDDEN.sub(self.placeholder, cell.source)
+            # Anything left after a stray BEGIN without END goes too.
+            if "### BEGIN HIDDEN TESTS" in cell.source:
+                cell.source = cell.source.split("### BEGIN HIDDEN TESTS")[0] + self.placeholder
+            outputs = []
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    line = f"{out.get('ename', 'Error')}: {_ANSI.sub('', str(out.get('evalue', '')))}"
+                    out["traceback"] = [line[:2000]]
+                outputs.append(out)
+            cell.outputs = outputs
+        return cell, resources
+
+
+class OverwriteTestCells(OverwriteCells):
+    """nbgrader's OverwriteCells, quiet about test cells that are exactly as released."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        meta = _meta(cell)
+        gid = meta.get("grade_id")
+        if gid and meta.get("locked"):
+            try:
+                source_cell = self.gradebook.find_source_cell(gid, self.notebook_id, self.assignment_id)
+            except Exception:  # noqa: BLE001 (MissingEntry: nbgrader's own code reports it)
+                source_cell = None
+            if source_cell is not None and source_cell.locked:
+                released = copy.deepcopy(cell)
+                released.source = source_cell.source
+                released, _ = ClearHiddenTests(parent=self).preprocess_cell(released, {}, cell_index)
+                if released.source.strip() == cell.source.strip():
+                    cell.source = source_cell.source
+        return super().preprocess_cell(cell, resources, cell_index)
