@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from coursecnn.course import build_course, chapter_notebooks  # noqa: E402
 from coursecnn.editions import find_root  # noqa: E402
-from coursecnn.grade import grade_assignment  # noqa: E402
+from coursecnn.grader.batch import grade_assignment  # noqa: E402
 from test_nbgrader_e2e import reference_answers, scores, submit  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def worker_cpu_seconds():
     """CPU seconds a sandboxed worker spends starting (Python, NumPy, torch, coursecnn): its CPU is
     not counted in this process's children (it runs in its own PID namespace), so it is measured
     from inside and added per submission."""
-    from coursecnn import sandbox
+    from coursecnn.grader import box as sandbox
 
     code = ("import resource\nimport numpy, torch\nfrom coursecnn import ref, arith\n"
             "r = resource.getrusage(resource.RUSAGE_SELF); print(r.ru_utime + r.ru_stime)")

@@ -289,3 +289,23 @@ def test_unsandboxed_workers_still_keep_the_checks_apart(ns):
     run(ns, "ex2", "def h():\n    import torch\n", declared=["h"], limits={"plain": True}, sandboxed=False)
     with pytest.raises(ImportError, match="may not be used in this exercise"):
         ns["h"]()
+
+
+def test_the_small_lenet_exercise_tells_a_convnet_from_a_linear_model():
+    # Architectures exercise 3's bars (90% of test digits, 65% of them moved by up to 2 pixels,
+    # 3,000 training digits, 4 epochs): a linear classifier must fail the second.
+    import torch
+    from torch import nn
+
+    from coursecnn.data import load_digit_split
+    from coursecnn.grader.tasks import fit_and_predict
+
+    x, y, xt, yt = load_digit_split(pad_to=32, as_tensor=True)
+    rng = np.random.default_rng(0)
+    plain = xt[:1000].numpy()
+    moved = np.stack([np.roll(im, tuple(m), axis=(1, 2)) for im, m in zip(plain, rng.integers(-2, 3, (1000, 2)))])
+    torch.set_num_threads(1)
+    _, scores = fit_and_predict(lambda: nn.Sequential(nn.Flatten(), nn.Linear(1024, 10)), x[:3000], y[:3000],
+                                np.concatenate([plain, moved]), epochs=4, seed=0)
+    hits = scores.argmax(1) == np.concatenate([yt[:1000].numpy()] * 2)
+    assert hits[1000:].mean() < 0.65

@@ -4,13 +4,20 @@ Each autograde writes one log per submission, ``<course>/flags/<assignment>/<stu
 JSON object a line: ``{"kind", "cell", "evidence", "time"}``. The kinds:
 
 - ``dropped cell``: a cell the student added (not run; its first line is the evidence);
+- ``changed cell``: a cell of the release the student edited outside the answers (graded as
+  released);
 - ``changed cell id``: an answer cell whose id differs from the release's (the release's is used);
+- ``large answer``: an answer cell over 20,000 characters (it may carry data, a test set say);
+- ``other exercise's names``: an answer cell that defines what another exercise's stub declares
+  (not bound: each exercise's names come from its own cell only);
 - ``missing answer``: an answer cell the submission deleted (the release's stub is graded);
 - ``shadowed builtin``: an answer that rebinds ``range``, ``sum``, ``tuple``... (never bound in
   the checks, so it gains nothing; still worth a look);
 - ``forbidden import``: a NumPy-only answer that tried to import another package;
 - ``limit``: the cell's time, the CPU time or the memory allowed for an answer ran out;
-- ``worker death``: the student's process ended while it ran their code.
+- ``worker death``: the student's process ended while it ran their code;
+- ``sandbox refused``: the student's code tried what the box forbids (a write outside its
+  scratch folder, a new process).
 
 ``coursecnn grade`` gathers them into the report and the export (one column per assignment).
 """

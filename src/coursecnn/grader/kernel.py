@@ -49,6 +49,7 @@ class WorkerGone(RuntimeError):
     """The worker process ended, or sent something that is not a message."""
 
 
+_BOOT_SECONDS = 60.0  # for a worker to start (sandbox, interpreter, NumPy) on a busy machine
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -94,10 +95,13 @@ class _Worker:
         self.live = set()          # labels of the answers the current process has run
         self.poisoned = session.poisoned  # label -> why; shared: a loop is a loop in every worker
         self.cpu_mark = 0.0
+        self.booting = None        # when a spawned process's first message is still to be read
 
     # -- process ------------------------------------------------------------------------------
 
-    def _start(self):
+    def spawn(self):
+        """Start the process; its first message is read later (``_start``), so it can boot while
+        the kernel runs the setup cells."""
         parent, child = socket.socketpair()
         cmd = worker_command(child.fileno(), self.limits, sandboxed=self.session.sandboxed)
         self.proc = subprocess.Popen(cmd, pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
@@ -108,7 +112,19 @@ class _Worker:
         self.functions = {}
         self.live = set()
         self.cpu_mark = 0.0
-        hello = self._receive()
+        self.booting = time.monotonic()
+
+    def _start(self):
+        if self.proc is None:
+            self.spawn()
+        # Booting is the grader's cost, not the student's: it gets its own allowance.
+        saved = self.session.deadline
+        self.session.deadline = max(saved or 0, self.booting + _BOOT_SECONDS)
+        try:
+            hello = self._receive()
+        finally:
+            self.session.deadline = saved
+        self.booting = None
         if not hello.get("ok"):
             err = hello.get("error") or {}
             self.stop()
@@ -158,6 +174,8 @@ class _Worker:
             self.session.flag("limit", self.session.current_label, "memory limit reached (MemoryError)")
         if "may not be used in this exercise" in text:
             self.session.flag("forbidden import", self.session.current_label, text[:200])
+        elif any(w in text for w in ("Read-only file system", "Permission denied", "Operation not permitted")):
+            self.session.flag("sandbox refused", self.session.current_label, f"{name}: {text[:200]}")
         cls = _builtin_exception(name)
         exc = cls(text) if cls is not None else StudentError(f"{name}: {text}")
         exc.remote_traceback = str(info.get("tb", ""))
@@ -179,6 +197,9 @@ class _Worker:
 
     def ensure(self):
         """A live worker that has run every answer of the history (restarting it if needed)."""
+        if self.proc is not None and self.booting is not None and not self.history:
+            self._start()  # spawned ahead by prestart: read its first message now
+            return
         if self.proc is not None and self.proc.poll() is None and not (self.live & set(self.poisoned)):
             return
         self.stop()
@@ -346,6 +367,18 @@ def session(timeout=120, sandboxed=True, log=None):
     return _SESSION
 
 
+def prestart(timeout=120, sandboxed=True, log=None, plain=False):
+    """Start the ordinary worker (and the NumPy-only one when ``plain``) while the setup cells
+    run, so the first answer does not wait for it. ``SplitExecute`` puts this call in front of
+    the notebook's first setup cell."""
+    s = session(timeout, sandboxed, log)
+    kinds = [Limits()] + ([Limits(plain=True)] if plain else [])
+    for limits in kinds:
+        worker = s.worker(limits)
+        if worker.proc is None:
+            worker.spawn()
+
+
 def _render(exc):
     tb = getattr(exc, "remote_traceback", "")
     if tb:
@@ -372,7 +405,7 @@ def shadowed_builtins(source):
 
 
 def answer(label, source, setup=(), declared=(), limits=None, timeout=120, sandboxed=True, ns=None,
-           log=None):
+           log=None, others=()):
     """Run an answer cell's ``source`` in the student's worker and bind what it must define.
 
     Args:
@@ -388,6 +421,7 @@ def answer(label, source, setup=(), declared=(), limits=None, timeout=120, sandb
         sandboxed (bool): run the workers under bubblewrap.
         ns (dict, optional): the namespace to bind in. Default: the IPython user namespace.
         log (str, optional): the file that collects what the instructor should see.
+        others (list of str): the names other exercises declare (defining them here is flagged).
     """
     s = session(timeout, sandboxed, log)
     s.timeout = float(timeout)
@@ -400,6 +434,11 @@ def answer(label, source, setup=(), declared=(), limits=None, timeout=120, sandb
     shadowed = shadowed_builtins(source)
     if shadowed:
         s.flag("shadowed builtin", label, ", ".join(shadowed))
+    from .preprocessors import defined_names
+
+    foreign = sorted(set(defined_names(source)) & (set(others) - set(declared)))
+    if foreign:
+        s.flag("other exercise's names", label, ", ".join(foreign))
     if ns is None:
         ns = get_ipython().user_ns  # noqa: F821
     for name in declared:  # a failed answer leaves no earlier value behind

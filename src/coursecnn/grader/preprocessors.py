@@ -125,20 +125,30 @@ class RebuildFromRelease(_FlagsMixin, NbGraderPreprocessor):
         release = json.loads(release_path.read_text())
         log = self._log_path(resources)
         flags.reset(log)
-        answers, dropped = {}, []
-        release_ids = {(_meta(c).get("grade_id"), c.get("id")) for c in release["cells"] if _meta(c).get("solution")}
-        release_gids = {g for g, _ in release_ids}
+        for rcell in release["cells"]:
+            rcell["source"] = _text(rcell)
+        answers, dropped, restored = {}, [], []
+        release_gids = {_meta(c).get("grade_id") for c in release["cells"] if _meta(c).get("solution")}
+        all_gids = {_meta(c).get("grade_id") for c in release["cells"] if _meta(c).get("grade_id")}
+        by_id = {c.get("id"): c for c in release["cells"] if c.get("id")}
+        sources = {c["source"].strip() for c in release["cells"]}
         for cell in nb.cells:
             gid = _meta(cell).get("grade_id")
+            text = _text(cell)
+            first = (text.strip().split("\n") or [""])[0][:120]
             if gid in release_gids and _meta(cell).get("solution") and gid not in answers:
                 answers[gid] = cell
-            elif gid not in {_meta(c).get("grade_id") for c in release["cells"] if _meta(c).get("grade_id")}:
-                first = (_text(cell).strip().split("\n") or [""])[0][:120]
-                dropped.append(first)
-                flags.record(log, "dropped cell", "", f"{cell.get('cell_type')}: {first}")
             elif gid in answers and _meta(cell).get("solution"):
                 flags.record(log, "dropped cell", gid, "a second copy of the answer cell")
                 dropped.append(f"a second copy of {gid}")
+            elif gid in all_gids or text.strip() in sources:
+                continue  # a cell of the release, as released (tests come back from the gradebook)
+            elif cell.get("id") in by_id:
+                flags.record(log, "changed cell", cell.get("id"), f"{cell.get('cell_type')}: {first}")
+                restored.append(first)
+            else:
+                flags.record(log, "dropped cell", "", f"{cell.get('cell_type')}: {first}")
+                dropped.append(first)
         cells = []
         for rcell in release["cells"]:
             cell = copy.deepcopy(rcell)
@@ -158,10 +168,15 @@ class RebuildFromRelease(_FlagsMixin, NbGraderPreprocessor):
             if cell.get("cell_type") == "code":
                 cell["outputs"], cell["execution_count"] = [], None
             cells.append(cell)
-        if dropped:
+        if dropped or restored:
             note = ("**Grading note.** Only your answer cells were graded; everything else is the "
-                    "assignment as it was handed out. These cells you added (or copied) were not "
-                    "run:\n\n" + "\n".join(f"- `{d}`" if d else "- (an empty cell)" for d in dropped))
+                    "assignment as it was handed out.")
+            if dropped:
+                note += ("\n\nThese cells you added (or copied) were not run:\n\n"
+                         + "\n".join(f"- `{d}`" if d else "- (an empty cell)" for d in dropped))
+            if restored:
+                note += ("\n\nThese cells you changed outside your answers were graded as handed out:\n\n"
+                         + "\n".join(f"- `{d}`" if d else "- (an empty cell)" for d in restored))
             cells.insert(min(1, len(cells)), {"cell_type": "markdown", "metadata": {}, "source": note,
                                               "id": "coursecnn-grading-note"})
         from nbformat import from_dict
@@ -188,6 +203,8 @@ class SplitExecute(_FlagsMixin, Execute):
             self._rules = json.loads(Path(self.rules_file).read_text())
         self._log = str(self._log_path(resources))
         self._pending = []
+        self._prestarted = False
+        self._any_plain = any(r.get("plain") for r in self._rules.values())
         return super().preprocess(nb, resources)
 
     def _rule(self, gid, cell):
@@ -204,11 +221,12 @@ class SplitExecute(_FlagsMixin, Execute):
         if meta.get("solution"):
             gid = str(meta.get("grade_id", f"cell-{cell_index}"))
             declared, limits = self._rule(gid, cell)
+            others = sorted({n for g, r in self._rules.items() if g != gid for n in r.get("declared", [])})
             call = (
                 "__import__('coursecnn.grader.kernel').grader.kernel.answer("
                 f"{gid!r}, {cell.source!r}, setup={self._pending!r}, declared={declared!r}, "
                 f"limits={limits!r}, timeout={float(self.timeout or 120)!r}, "
-                f"sandboxed={bool(self.sandboxed)!r}, log={self._log!r})"
+                f"sandboxed={bool(self.sandboxed)!r}, log={self._log!r}, others={others!r})"
             )
             self._pending = []
             original = cell.source
@@ -219,6 +237,18 @@ class SplitExecute(_FlagsMixin, Execute):
                 cell.source = original
         if not meta.get("grade") and cell.source.strip():
             self._pending.append(cell.source)
+            if not self._prestarted:
+                # The workers boot while this and the next setup cells run.
+                self._prestarted = True
+                original = cell.source
+                cell.source = (
+                    "__import__('coursecnn.grader.kernel').grader.kernel.prestart("
+                    f"timeout={float(self.timeout or 120)!r}, sandboxed={bool(self.sandboxed)!r}, "
+                    f"log={self._log!r}, plain={self._any_plain!r})\n" + original)
+                try:
+                    return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+                finally:
+                    cell.source = original
         return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
     # nbclient binds its synchronous wrapper to its own coroutine: rebind it to ours.
@@ -257,6 +287,7 @@ class OverwriteTestCells(OverwriteCells):
     def preprocess_cell(self, cell, resources, cell_index):
         meta = _meta(cell)
         gid = meta.get("grade_id")
+        cell.source = _text(cell)
         if gid and meta.get("locked"):
             try:
                 source_cell = self.gradebook.find_source_cell(gid, self.notebook_id, self.assignment_id)
