@@ -175,6 +175,9 @@ def grade_assignment(course, assignment, jobs=1, students=None, unsandboxed=Fals
     for row in rows:
         row["score"] = scores.get(row["student"])
         row["max_score"] = max_score
+        # The sandboxed workers' CPU is not counted in the kernel's: they report it themselves.
+        stats = flags.read_stats(flags.log_path(_flags_dir(course), assignment, row["student"]))
+        row["cpu_seconds"] = round(row["cpu_seconds"] + float(stats.get("worker_cpu_s", 0.0)), 2)
         row["flags"] = flags.summary(_student_flags(course, assignment, row["student"]))
     rows.sort(key=lambda r: r["student"])
     for row in rows:
@@ -196,6 +199,8 @@ def _student_flags(course, assignment, student):
     folder = _flags_dir(course) / assignment
     events = []
     for path in sorted(folder.glob(f"{student}.jsonl")) + sorted(folder.glob(f"{student}.*.jsonl")):
+        if path.name.endswith(".stats.jsonl"):
+            continue
         events.extend(flags.read(path))
     return events
 

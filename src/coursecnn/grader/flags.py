@@ -26,7 +26,7 @@ import json
 import time
 from pathlib import Path
 
-__all__ = ["log_path", "record", "read", "reset", "summary"]
+__all__ = ["log_path", "record", "read", "reset", "summary", "write_stats", "read_stats"]
 
 
 def log_path(flags_dir, assignment, student):
@@ -37,6 +37,23 @@ def reset(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("")
+    _stats(path).unlink(missing_ok=True)
+
+
+def _stats(path):
+    return Path(path).with_suffix(".stats.json")
+
+
+def write_stats(path, stats):
+    """Numbers about a submission's grading (the workers' CPU seconds) beside its log."""
+    _stats(path).write_text(json.dumps(stats))
+
+
+def read_stats(path):
+    try:
+        return json.loads(_stats(path).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def record(path, kind, cell, evidence):
