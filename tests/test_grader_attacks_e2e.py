@@ -27,8 +27,8 @@ and the routes of round 2, each of which must score 0 where it cheats and be fla
     smuggler    padding_stride: exercise 3's functions written with
                 coursecnn.arith in exercise 2's unrestricted cell      -> 0 for ex3, flagged
     scipy       convolution 1 through SciPy found on another path      -> 0 for ex1, flagged
-    scripter    architectures: a TorchScript model that writes files
-                with torch.from_file when it runs                      -> 0 for ex3, no file, flagged
+    scripter    architectures: a model that writes files with
+                torch.from_file when it runs (as TorchScript could)    -> 0 for ex3, no file, flagged
 """
 
 import csv
@@ -75,6 +75,7 @@ ROUND2 = {"transformer": 0, "leaker": 0, "escaper": 0, "mutator": 0}
 MORE_EXPECTED = {"padding_stride": ("smuggler", "ex3"), "architectures": ("scripter", "ex3")}
 # What each attack must leave in the instructor's log: {student: kind}.
 FLAGGED = {"transformer": "dropped cell", "leaker": "dropped cell", "escaper": "shadowed builtin",
+           "mutator": "mutated input",
            "patcher": None, "smuggler": "other exercise's names", "scipy": "forbidden import",
            "caller": "forbidden import", "scripter": "sandbox refused", "looper": "limit"}
 
@@ -209,7 +210,9 @@ class _Spy(nn.Module):
         torch.from_file({str(course / "pwned.bin")!r}, True, 64)
         return self.fc(x.flatten(1))
 def make_small_lenet():
-    return torch.jit.script(_Spy())
+    # Scripted or not, it runs only in the student's worker (coursecnn.train's hooks refuse a
+    # ScriptModule, so the plain module is what reaches from_file).
+    return _Spy()
 '''
 
 

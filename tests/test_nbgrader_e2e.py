@@ -232,3 +232,45 @@ def test_real_chapters_round_trip(tmp_path):
         got = {r["student"]: (r["score"], r["max_score"]) for r in rows}
         assert got["reference"][0] == got["reference"][1] > 0, f"{name}: reference lost points: {scores(course, name)['reference']}"
         assert got["untouched"][0] == 0, f"{name}: an untouched release scores: {scores(course, name)['untouched']}"
+
+
+@pytest.mark.slow
+def test_two_shards_merge_into_one_gradebook(tmp_path):
+    """`coursecnn grade --shard K/2` on two copies of the course, `coursecnn merge-shards` into the
+    original: the merged gradebook holds every student's grades, as one machine would have."""
+    import shutil
+
+    from coursecnn.cli import main as cli
+    from coursecnn.grader import box as sandbox
+    from coursecnn.grader.batch import export_flags
+
+    course = tmp_path / "course"
+    build_course(course, chapters=[str(FIXTURE)], timeout=TIMEOUT, course_id="cnn-shards")
+    nbgrader(course, "generate_assignment", "mini")
+    source = json.loads(FIXTURE.read_text())
+    ref = reference_answers(source)
+    students = {"ann": ref, "ben": {}, "cat": {"mini-max_pool": ref["mini-max_pool"]}, "dan": ref}
+    for student, answers in students.items():
+        submit(course, "mini", student, answers)
+    shards = []
+    for k in (1, 2):
+        shard = tmp_path / f"shard{k}"
+        shutil.copytree(course, shard)
+        args = ["grade", "mini", "--course", str(shard), "--shard", f"{k}/2", "--jobs", "1"]
+        assert cli(args + ([] if sandbox.available() else ["--unsandboxed"])) == 0
+        shards.append(shard)
+    graded = [set(scores(s, "mini")) for s in shards]
+    assert graded == [{"ann", "cat"}, {"ben", "dan"}]  # disjoint shares, in name order
+    assert cli(["merge-shards", "--course", str(course), *map(str, shards)]) == 0
+    merged = {s: total for s, (total, _) in scores(course, "mini").items()}
+    assert merged == {"ann": 5.0, "ben": 0.0, "cat": 3.0, "dan": 5.0}
+    assert all((course / "autograded" / s / "mini" / "mini.ipynb").is_file() for s in students)
+    rows = {r["student"]: r for r in csv.DictReader(open(export_flags(course), newline=""))}
+    assert {s: float(r["mini score"]) for s, r in rows.items()} == merged
+    # A shard from another copy of the course is refused, and names the problem.
+    other = tmp_path / "other"
+    build_course(other, chapters=[str(FIXTURE)], timeout=TIMEOUT, course_id="cnn-shards")
+    nbgrader(other, "generate_assignment", "mini")
+    submit(other, "mini", "eve", ref)
+    assert cli(["grade", "mini", "--course", str(other)] + ([] if sandbox.available() else ["--unsandboxed"])) == 0
+    assert cli(["merge-shards", "--course", str(course), str(other)]) == 1

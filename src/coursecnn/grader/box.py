@@ -44,7 +44,8 @@ class Limits:
 
     Attributes:
         memory (int): bytes of address space for the worker process. Default: 2 GiB.
-        cpu (float): CPU seconds per answer cell and the tests that call it. Default: 20.
+        cpu (float): CPU seconds for running the answer cell, and for each call a test makes to
+            one of its functions. Default: 20.
         processes (int): processes the worker may hold: 1, itself (threads are allowed).
         plain (bool): NumPy and the standard library only. Default: False.
     """

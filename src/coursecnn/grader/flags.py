@@ -13,6 +13,7 @@ JSON object a line: ``{"kind", "cell", "evidence", "time"}``. The kinds:
 - ``missing answer``: an answer cell the submission deleted (the release's stub is graded);
 - ``shadowed builtin``: an answer that rebinds ``range``, ``sum``, ``tuple``... (never bound in
   the checks, so it gains nothing; still worth a look);
+- ``mutated input``: a function that changed an argument in place (the test that called it fails);
 - ``forbidden import``: a NumPy-only answer that tried to import another package;
 - ``limit``: the cell's time, the CPU time or the memory allowed for an answer ran out;
 - ``worker death``: the student's process ended while it ran their code;

@@ -166,6 +166,7 @@ class _Worker:
         except OSError as exc:
             raise WorkerGone(f"the student's process ended ({exc})") from None
         reply = self._receive()
+        self.session.account()
         out = reply.get("out")
         if isinstance(out, str) and out and self.session.echo(self):
             sys.stdout.write(out[:20_000])
@@ -294,6 +295,8 @@ class Answer:
         reply = self._worker.call(self._name, "call", values)
         mutated = reply.get("mutated") or []
         if mutated:
+            self._worker.session.flag("mutated input", self._worker.functions.get(self._name),
+                                      f"{self._name} changed {', '.join(map(str, mutated))}")
             which = ", ".join(f"argument {m[2:]!r}" if str(m).startswith("k:") else f"argument {int(m) + 1}"
                               for m in mutated)
             raise AssertionError(f"{self._name} changed its input in place ({which}); "
