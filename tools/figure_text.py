@@ -92,7 +92,8 @@ FIGURES = {
             "Left, pixels in [0, 1]: the tanh curves fall from 2.3 at once and cross 0.5 near step 280; "
             "the ReLU curves stay flat near 2.3 for about 150 steps, then fall and cross 0.5 near step "
             "500. Right, raw bytes minus the mean image: the ReLU curves drop below 0.5 before step 100 "
-            "and end near 0.1; the tanh curves fall slowly, and only two of them cross 0.5, after step 500."),
+            "and end near 0.1; the tanh curves fall slowly and stay above 0.5 until late in the run, after "
+            "step 400, if they reach it at all."),
     },
     "convolution": {
         "convolution-5": (
