@@ -21,7 +21,7 @@ FIGURES = {
     "perceptron": {
         "perceptron-5": (
             "The perceptron on separable data: its boundary, and its mistakes per epoch falling to zero.",
-            "Left: two clouds of points, class 0 and class 1, in the plane of x1 and x2, with the straight "
+            "Left: two clouds of points, class 0 and class 1, in the plane of x0 and x1, with the straight "
             "line the perceptron learned running between them so that every point is on its own side. "
             "Right: the number of mistakes in each epoch, dropping over a few epochs to zero."),
         "perceptron-7": (
