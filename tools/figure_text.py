@@ -21,7 +21,7 @@ FIGURES = {
     "perceptron": {
         "perceptron-5": (
             "The perceptron on separable data: its boundary, and its mistakes per epoch falling to zero.",
-            "Left: two clouds of points, class 0 and class 1, in the plane of x1 and x2, with the straight "
+            "Left: two clouds of points, class 0 and class 1, in the plane of x0 and x1, with the straight "
             "line the perceptron learned running between them so that every point is on its own side. "
             "Right: the number of mistakes in each epoch, dropping over a few epochs to zero."),
         "perceptron-7": (
@@ -35,20 +35,12 @@ FIGURES = {
             "jumps from 0 to 1 at 0 and its derivative is 0; the sigmoid rises smoothly from 0 to 1 with a "
             "bell-shaped derivative peaking at 0.25; tanh rises from -1 to 1 with a derivative peaking at "
             "1; ReLU is 0 then the identity, with derivative 0 then 1; leaky ReLU has slope 0.1 on the left."),
-        "perceptron-36": (
-            "Training loss per SGD step of the same network with ReLU and with tanh, three seeds each: "
-            "tanh is faster on pixels in [0, 1], ReLU far faster on raw bytes, where tanh saturates.",
-            "Two plots of the training loss, averaged over 25 steps, against the SGD step from 0 to 600, "
-            "three blue ReLU curves and three orange tanh curves in each, and a dotted line at loss 0.5. "
-            "Left, pixels in [0, 1]: the tanh curves fall from 2.3 at once and cross 0.5 near step 280; "
-            "the ReLU curves stay flat near 2.3 for about 150 steps, then fall and cross 0.5 near step "
-            "500. Right, raw bytes with the mean removed: the ReLU curves drop below 0.5 before step 100 "
-            "and end near 0.1; the tanh curves fall slowly and end near 0.75, never reaching 0.5."),
         "perceptron-31": (
-            "One hidden layer learns XOR: the region it assigns to class 1 is not a half-plane.",
-            "The four XOR points with the decision regions of a network with one hidden layer: a band "
-            "along the diagonal through (0, 1) and (1, 0) is class 1, the two corners (0, 0) and (1, 1) "
-            "fall in class 0, so all four points are classified correctly by a curved boundary."),
+            "One hidden layer of perceptrons computes XOR: the region it assigns to class 1 is not a half-plane.",
+            "The four XOR points with the decision regions of a network of three perceptrons with weights "
+            "set by hand: the band between two parallel lines, along the diagonal through (0, 1) and (1, 0), "
+            "is class 1, the two corners (0, 0) and (1, 1) fall in class 0, so all four points are "
+            "classified correctly."),
     },
     "backpropagation": {
         "backpropagation-3": (
@@ -92,6 +84,16 @@ FIGURES = {
             "weights. Without a penalty the images are speckled, with the border pixels keeping their "
             "random starting values; with L2 they are smoother and smaller; with L1 most pixels are "
             "exactly zero and only strokes typical of each digit remain."),
+        "backpropagation-relu-tanh": (
+            "Training loss per SGD step of the same network with ReLU and with tanh, three seeds each: "
+            "tanh is faster on pixels in [0, 1], ReLU far faster on raw bytes, where tanh saturates.",
+            "Two plots of the training loss, averaged over 25 steps, against the SGD step from 0 to 600, "
+            "three blue ReLU curves and three orange tanh curves in each, and a dotted line at loss 0.5. "
+            "Left, pixels in [0, 1]: the tanh curves fall from 2.3 at once and cross 0.5 near step 280; "
+            "the ReLU curves stay flat near 2.3 for about 150 steps, then fall and cross 0.5 near step "
+            "500. Right, raw bytes minus the mean image: the ReLU curves drop below 0.5 before step 100 "
+            "and end near 0.1; the tanh curves fall slowly and stay above 0.5 until late in the run, after "
+            "step 400, if they reach it at all."),
     },
     "convolution": {
         "convolution-5": (
