@@ -1,15 +1,10 @@
 """Grades you can trust, end to end with the real nbgrader, on four real chapters.
 
 `coursecnn course build` (exercise-only assignments), `nbgrader generate_assignment`, then
-`coursecnn grade --jobs 2` (nbgrader's autograde with coursecnn's split executor, student code in
+`coursecnn grade --jobs 2` (nbgrader's autograde with coursecnn.grader's executor, student code in
 bubblewrap's sandbox), `generate_feedback` and `export`. Per chapter, nine students:
 
     reference   the reference solutions                               -> full marks
-    blank       the release as handed out                             -> 0
-    partial     exercise 1 right, the others untouched                -> exercise 1's points
-    looper      an endless loop in exercise 1                         -> one timeout; what does
-                                                                         not need exercise 1 scores
-    syntax      a syntax error in exercise 2                          -> all but exercise 2
     patcher     wrong answers + an answer cell that switches the
                 checks off (coursecnn.grading, numpy, builtins, train) -> 0
     reader      execs the solutions found through coursecnn.__file__,
@@ -17,7 +12,8 @@ bubblewrap's sandbox), `generate_feedback` and `export`. Per chapter, nine stude
     writer      writes its own scores into gradebook.db with sqlite3  -> 0
     caller      calls coursecnn.ref where the exercise forbids it     -> 0 on those exercises
 
-and the routes of round 2, each of which must score 0 where it cheats and be flagged:
+(blank, partial, endless-loop and broken submissions are graded in test_nbgrader_e2e.py) and the
+routes of round 2, each of which must score 0 where it cheats and be flagged:
 
     transformer an added cell that turns every later cell into `pass`  -> 0, dropped cell
     leaker      an added cell that prints the instructor's sources      -> 0, dropped cell, no leak
@@ -51,22 +47,15 @@ from test_nbgrader_e2e import cell_text, nbgrader, reference_answers, scores, su
 TIMEOUT = 30
 CHAPTERS = ("convolution", "pooling")          # every student of the first round, and round 2's
 MORE = ("padding_stride", "architectures")    # the reference and the chapter's own attack
-# The exercises that call exercise 1's function (convolution's 3 builds on correlate2d).
-NEEDS_EX1 = {"convolution": {"ex3"}, "pooling": set()}
 # What expected_scores() must come to, worked out by hand from the exercises and their points.
 # convolution: ex1 correlate2d 2, ex2 shift_kernel 2, ex3 correlate2d_backward_x 2, ex4
-#   conv_weight_grad 2 = 8. partial: ex1 only = 2. looper: ex1 times out and takes ex3 with it
-#   (its reference answer calls correlate2d), ex2 + ex4 = 4. syntax: all but ex2 = 6. caller:
-#   ex1 through coursecnn.ref, forbidden = 8 - 2 = 6.
+#   conv_weight_grad 2 = 8. caller: ex1 through coursecnn.ref, forbidden = 8 - 2 = 6.
 # pooling: ex1 window_counts 2, ex2 nmax_pool (+ backward) 3, ex3 avg_pool_backward 2 = 7.
-#   partial: ex1 = 2. looper: nothing needs ex1, 7 - 2 = 5. syntax: all but ex2 = 7 - 3 = 4.
 #   caller: ex1 and ex2 through coursecnn.ref, both forbidden = 7 - 2 - 3 = 2.
-# Everyone else (blank, patcher, reader, writer) scores 0.
+# The patcher, reader and writer score 0.
 DOCUMENTED = {
-    "convolution": {"reference": 8, "blank": 0, "partial": 2, "looper": 4, "syntax": 6,
-                    "patcher": 0, "reader": 0, "writer": 0, "caller": 6},
-    "pooling": {"reference": 7, "blank": 0, "partial": 2, "looper": 5, "syntax": 4,
-                "patcher": 0, "reader": 0, "writer": 0, "caller": 2},
+    "convolution": {"reference": 8, "patcher": 0, "reader": 0, "writer": 0, "caller": 6},
+    "pooling": {"reference": 7, "patcher": 0, "reader": 0, "writer": 0, "caller": 2},
 }
 ROUND2 = {"transformer": 0, "leaker": 0, "escaper": 0, "mutator": 0}
 # padding_stride: ex1 2, ex2 2, ex3 3, ex4 2, ex5 2 = 11 (worked out from the test cells' points
@@ -77,7 +66,7 @@ MORE_EXPECTED = {"padding_stride": ("smuggler", "ex3"), "architectures": ("scrip
 FLAGGED = {"transformer": "dropped cell", "leaker": "dropped cell", "escaper": "shadowed builtin",
            "mutator": "mutated input",
            "patcher": None, "smuggler": "other exercise's names", "scipy": "forbidden import",
-           "caller": "forbidden import", "scripter": "sandbox refused", "looper": "limit"}
+           "caller": "forbidden import", "scripter": "sandbox refused"}
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not sandbox.available(), reason=f"no sandbox: {sandbox.unavailable_reason()}")]
@@ -266,10 +255,8 @@ def points(source):
 def expected_scores(source, chapter):
     pts = points(source)
     total = sum(pts.values())
-    after_loop = sum(p for e, p in pts.items() if e != "ex1" and e not in NEEDS_EX1[chapter])
     forbidden = {ex(g) for g in CALLERS[chapter]}
-    return {"reference": total, "blank": 0, "partial": pts["ex1"], "looper": after_loop,
-            "syntax": total - pts["ex2"], "patcher": 0, "reader": 0, "writer": 0,
+    return {"reference": total, "patcher": 0, "reader": 0, "writer": 0,
             "caller": total - sum(pts[e] for e in forbidden)}
 
 
@@ -284,13 +271,8 @@ def course(tmp_path_factory):
         sources[chapter] = source
         ref = reference_answers(source)
         ids = sorted(ref)
-        first, second = ids[0], ids[1]
+        first = ids[0]
         submit(course, chapter, "reference", ref)
-        submit(course, chapter, "blank", {})
-        submit(course, chapter, "partial", {first: ref[first]})
-        head = ref[first].split("\n")[0]
-        submit(course, chapter, "looper", dict(ref, **{first: f"{head}\n    while True:\n        pass"}))
-        submit(course, chapter, "syntax", dict(ref, **{second: ref[second] + "\n    return (("}))
         submit(course, chapter, "patcher", {g: wrong(a) + (PATCH if g == first else "") for g, a in ref.items()})
         submit(course, chapter, "reader", {first: READ})
         submit(course, chapter, "writer", {first: WRITE})
@@ -387,13 +369,6 @@ def test_the_export_shows_the_same_scores(course):
             assert exported[(chapter, student)] == score, (chapter, student)
 
 
-def test_an_endless_loop_costs_one_timeout(course):
-    _, _, rows, _ = course
-    for chapter in CHAPTERS:
-        # One cell's worth of time (the worker is stopped at 85% of it), not one per test cell.
-        assert rows[chapter]["looper"]["seconds"] < rows[chapter]["reference"]["seconds"] + 1.5 * TIMEOUT
-
-
 def test_no_checksum_warnings_for_untouched_cells(course):
     course_dir, _, _, _ = course
     done = nbgrader(course_dir, "autograde", "pooling", "--student", "reference", "--force")
@@ -431,8 +406,9 @@ def test_feedback_names_failures_without_hidden_source_and_is_small(course):
             text = html_mod.unescape(re.sub(r"<[^>]+>", "", html))
             leaked = [line for line in secret if line in text]
             assert not leaked, (student, chapter, leaked[:3])
-    partial = (course_dir / "feedback" / "partial" / "pooling" / "pooling.html").read_text()
-    assert "pooling-ex2-tests" in partial and "NotImplementedError" in partial
+    untouched = (course_dir / "feedback" / "transformer" / "pooling" / "pooling.html").read_text()
+    assert "pooling-ex2-tests" in untouched and "NotImplementedError" in untouched
+    assert "Grading note" in untouched
 
 
 def test_a_second_build_keeps_hand_edits_and_refuses_another_course_id(course):
