@@ -94,6 +94,9 @@ def test_no_reference_crosses_either_way(ns):
         ns["gen"].__globals__
     with pytest.raises(AttributeError):
         ns["gen"].gi_frame
+    with pytest.raises(TypeError, match="table: a generator cannot be graded"):
+        run(ns, "ex2", "table = (i for i in [1])\nsizes = [1, 2]\n", declared=["table", "sizes"])
+    assert ns["sizes"] == [1, 2] and "table" not in ns
 
 
 def test_errors_keep_their_builtin_type_and_others_become_student_errors(ns):

@@ -413,11 +413,16 @@ def _render(exc):
 
 
 def _bind(ns, worker, reply, declared):
+    functions = set(reply.get("functions", []))
     for name in declared:
-        if name in worker.functions and worker.functions[name] is not None and name in reply.get("functions", []):
+        if name in functions:
             ns[name] = Answer(worker, name)
         elif name in reply["values"]:
             ns[name] = reply["values"][name]
+    refused = reply.get("refused") or {}
+    if refused:
+        name, why = next(iter(refused.items()))
+        raise TypeError(f"{name}: {why}")
 
 
 def shadowed_builtins(source):
