@@ -246,6 +246,16 @@ def test_a_student_model_is_trained_in_the_worker_and_only_scores_come_back(ns):
     assert n_here == n and np.allclose(here, scores, atol=1e-5)
 
 
+def test_the_worker_runs_only_the_setup_an_answer_needs():
+    from coursecnn.grader.kernel import needed_setup
+
+    setup = ["import numpy as np\nimport torch\nfrom torch import nn\ntorch.manual_seed(0)\n%matplotlib inline\n"
+             "from coursecnn import ref\nimage = np.ones(3)\nplt.plot(image)\n", "x = load()\nK = np.zeros(2)"]
+    assert needed_setup(setup, "def f(a):\n    return np.asarray(a) + K\n") == ["import numpy as np", "K = np.zeros(2)"]
+    assert needed_setup(setup, "def g():\n    return nn.Linear(2, 2)\n") == ["from torch import nn"]
+    assert needed_setup(setup, "def h(a):\n    return 1\n") == []
+
+
 def test_declared_names_come_from_the_stub_not_the_solution():
     src = "def f(x):\n    ### BEGIN SOLUTION\n    y = helper(x)\n    return y\n    ### END SOLUTION\n"
     assert declared_names(src) == ["f"]

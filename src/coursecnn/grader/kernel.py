@@ -190,7 +190,7 @@ class _Worker:
     # -- answers ------------------------------------------------------------------------------
 
     def _exec(self, label, source, upto, names, quiet):
-        setup = self.session.setup[self.setup_sent:upto]
+        setup = needed_setup(self.session.setup[:upto], source)
         self.cpu_mark = _tree_cpu(self.proc.pid)
         reply = self.request({"op": "exec", "source": source, "label": label, "setup": setup,
                               "names": list(names)})
@@ -390,6 +390,39 @@ def session(timeout=120, sandboxed=True, log=None):
     return _SESSION
 
 
+def needed_setup(cells, source):
+    """The statements of the setup ``cells`` that the answer ``source`` needs, as sources: those
+    that define a name it reads (inside its functions too), followed back through the cells.
+
+    The worker runs only these: an answer that reads ``np`` does not pay for ``import torch``.
+    Magics and statements nobody needs (plots, seeds, prints) are left out.
+    """
+    import ast
+
+    from ..course import _MAGIC, _names
+
+    need = set(_names(source)[1]) | set(_names(source)[0])
+    kept = []
+    for cell in reversed(list(cells)):
+        text = _MAGIC.sub("", str(cell))
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = text.split("\n")
+        chunk = []
+        for stmt in reversed(tree.body):
+            first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+            segment = "\n".join(lines[first - 1:stmt.end_lineno])
+            defined, used = _names(segment)
+            if defined & need:
+                chunk.insert(0, segment)
+                need = (need - defined) | used
+        if chunk:
+            kept.insert(0, "\n".join(chunk))
+    return kept
+
+
 def prestart(timeout=120, sandboxed=True, log=None, plain=False):
     """Start the ordinary worker (and the NumPy-only one when ``plain``) while the setup cells
     run, so the first answer does not wait for it. ``SplitExecute`` puts this call in front of
@@ -440,7 +473,7 @@ def answer(label, source, setup=(), declared=(), limits=None, timeout=120, sandb
         label (str): the cell's grade_id, for messages.
         source (str): the student's code.
         setup (list of str): the setup cells' sources since the previous answer (trusted; the worker
-            runs them too, so an answer can use their names).
+            runs the statements of them the answer needs, ``needed_setup``).
         declared (list of str): the names the exercise's stub declares: the only names bound in
             ``ns``. A builtin name is never bound.
         limits (dict, optional): ``{"plain": bool, "memory": bytes, "cpu": seconds}``
