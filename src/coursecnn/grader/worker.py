@@ -27,8 +27,11 @@ import traceback
 
 import numpy as np
 
-import seccomp
-import wire
+try:  # imported as coursecnn.grader.worker (documentation, tests)
+    from . import seccomp, wire
+except ImportError:  # run in the sandbox, with only this folder of ours on the path
+    import seccomp
+    import wire
 
 _NS = {"__name__": "__main__", "__builtins__": builtins}
 _MAX_OUTPUT = 20_000
