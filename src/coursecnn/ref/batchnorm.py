@@ -67,6 +67,12 @@ def _args(fname, x, running_mean, running_var, weight, bias, training, eps):
     if not isinstance(training, (bool, np.bool_)):
         raise TypeError(f"{fname}: training must be True or False, got {training!r}")
     eps = _number(eps, "eps", 0.0)
+    if training and eps == 0:
+        # a constant channel has variance 0, and 0 / sqrt(0) is NaN: PyTorch refuses eps <= 0 here
+        raise ValueError(
+            f"{fname}: eps must be positive in training mode (a constant channel has variance 0, and "
+            f"(x - mean) / sqrt(0 + eps) would be NaN), got {eps!r}; use the default 1e-5"
+        )
     if training:
         m = x.shape[0] * x.shape[2] * x.shape[3]
         if m < 2:
@@ -115,7 +121,9 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
         bias: the shift ``beta``, shape ``(C,)``; ``None`` means zeros. Default: ``None``.
         training (bool): normalize with the batch's own statistics (``True``) or with the
             running ones (``False``). Default: ``True``.
-        eps (float): added to the variance before the square root, ``>= 0``. Default: ``1e-5``.
+        eps (float): added to the variance before the square root: positive in training mode
+            (as in PyTorch: a constant channel has variance 0), ``>= 0`` in evaluation mode.
+            Default: ``1e-5``.
 
     Returns:
         An array of shape ``(N, C, H, W)``.
@@ -123,7 +131,7 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
     Example::
 
         >>> x = np.array([[[[1.0, 3.0]]], [[[5.0, 7.0]]]])  # (2, 1, 1, 2): one channel, 4 values
-        >>> batch_norm2d(x, eps=0.0).ravel() * np.sqrt(5)
+        >>> np.round(batch_norm2d(x).ravel() * np.sqrt(5), 4)  # mean 4, variance 5
         array([-3., -1.,  1.,  3.])
     """
     x, running_mean, running_var, weight, bias, eps = _args(

@@ -4,7 +4,10 @@ Both give the numbers of :func:`coursecnn.ref.conv2d`; they are here to be read 
 compared, and both check what they would cost before they start.
 """
 
+import warnings
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .._checks import _fail, as_array, conv_arrays, memory_budget, pair, positive
 
@@ -25,9 +28,15 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     its error is relative to the *largest* input, not to the output itself:
     about ``eps * C * F_h * F_w * max|x| * max|w|`` (``eps`` is 2.2e-16 in
     float64, 1.2e-7 in float32). Outputs much smaller than that, next to
-    one very large pixel, can lose all their digits (:func:`conv2d` does
-    not). For the same reason a NaN or an infinity would spread to every
-    output, so non-finite input is refused.
+    one very large pixel, would lose all their digits (:func:`conv2d` does
+    not). So the result is checked: each window's own scale, ``max|w|``
+    times the sum of ``|x|`` over the window, must be large enough that
+    that error is below ``sqrt(eps)`` of it. Where it is not (a pixel of
+    1e20 among ones), the function warns (``RuntimeWarning``) and returns
+    :func:`conv2d`'s result instead: correct, and slower. Windows that
+    hold only zeros get exactly ``b`` (the transform would leave a trace
+    of rounding there). For the same reason a NaN or an infinity would
+    spread to every output, so non-finite input is refused.
 
     Args:
         x: input of shape ``(N, C, H, W)``, finite.
@@ -76,6 +85,21 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     full = np.fft.irfft2(yf, s=(H, W))
     # drop the wrapped-around rows and columns
     y = full[:, :, F_h - 1 :, F_w - 1 :].astype(x.dtype)
+    # each window's own scale, max|w| * sum of |x| over it: (N, 1, H_out, W_out)
+    window = sliding_window_view(np.abs(x).sum(axis=1), (F_h, F_w), axis=(1, 2)).sum(axis=(-2, -1))
+    scale = (np.abs(w).max() * window)[:, None]
+    eps = np.finfo(y.dtype).eps
+    err = 4 * eps * C * F_h * F_w * np.abs(x).max() * np.abs(w).max()  # the bound above, with margin
+    if np.any((scale > 0) & (err > np.sqrt(eps) * scale)):
+        from .conv import conv2d  # here: conv imports this module
+
+        warnings.warn(
+            f"{fname}: the transform's rounding (up to {err:.3g}, from max|x| = {np.abs(x).max():.3g}) "
+            f"would swamp windows whose values are as small as {scale[scale > 0].min():.3g}; "
+            "computed with conv2d instead (exact, slower)", RuntimeWarning, stacklevel=2,
+        )
+        return conv2d(x, w, b)
+    y[np.broadcast_to(scale == 0, y.shape)] = 0  # a window of zeros sums to exactly 0
     if b is not None:
         y += b.reshape(1, K, 1, 1)
     return y
