@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from .._checks import as_array, memory_budget
+from .._checks import as_array, loop_budget, memory_budget
 
 __all__ = ["interpolate", "interpolate_naive", "interpolate_backward", "interpolation_matrix"]
 
@@ -113,8 +113,8 @@ def _cubic_weights(t):
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
-def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None):
-    """interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None) -> ndarray
+def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None, *, max_bytes=None):
+    """interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None, *, max_bytes=None) -> ndarray
 
     The ``(out_size, in_size)`` matrix that interpolates one axis: ``A @ v`` resamples a vector
     ``v`` of ``in_size`` values to ``out_size`` values. Each row holds the weights of one
@@ -127,6 +127,8 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
         align_corners (bool, optional): as in :func:`interpolate`. Default: ``None`` (False).
         scale (float, optional): input steps per output step; ``None`` means
             ``in_size / out_size``. Default: ``None``.
+        max_bytes (int): refuse to build a matrix larger than this. Default: ``None``, meaning
+            1 GiB.
 
     Returns:
         A float64 array of shape ``(out_size, in_size)`` whose rows sum to 1.
@@ -143,6 +145,8 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
     n_out = _positive_number(out_size, "out_size", integral=True)
     align = _check_mode(mode, align_corners)
     scale = n_in / n_out if scale is None else _positive_number(scale, "scale", integral=False)
+    memory_budget("interpolation_matrix", 8 * n_out * n_in, max_bytes, "the matrix",
+                  "use interpolate, which never builds it")
     i = np.arange(n_out)
     a = np.zeros((n_out, n_in))
     if mode == "nearest":
@@ -289,12 +293,14 @@ def _bicubic_at(x, i, j, out_hw, scales, align):
     return value
 
 
-def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> ndarray
+def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_steps=None,
+                      max_bytes=None):
+    """interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_steps=None, max_bytes=None) -> ndarray
 
     :func:`interpolate` with a loop over the output pixels: for each one, find where it falls
     on the input grid and read the nearest pixel, or mix the four around it. Same arguments
-    and result.
+    and result; ``max_steps`` refuses more loop iterations (one per output pixel) than this,
+    default ``None`` meaning 10**6 (a few seconds).
 
     Example::
 
@@ -303,6 +309,8 @@ def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_cor
         array([2. , 2.5, 3. ])
     """
     x, (h_out, w_out), (sh, sw), align = _args(x, size, scale_factor, mode, align_corners)
+    loop_budget("interpolate_naive", h_out * w_out, max_steps, "use interpolate")
+    _budget("interpolate_naive", x.shape, x.shape[2:], (h_out, w_out), x.itemsize, max_bytes)
     h, w = x.shape[2:]
     y = np.zeros(x.shape[:2] + (h_out, w_out), dtype=x.dtype)
     for i in range(h_out):
