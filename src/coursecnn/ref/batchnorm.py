@@ -75,7 +75,9 @@ def _args(fname, x, running_mean, running_var, weight, bias, training, eps):
         )
     if training:
         m = x.shape[0] * x.shape[2] * x.shape[3]
-        if m < 2:
+        # an empty batch normalizes to an empty result, as in PyTorch; the running statistics
+        # need a variance, so there it is refused too
+        if m == 1 or (m == 0 and fname == "batch_norm_running_stats"):
             raise ValueError(
                 f"{fname}: in training mode every channel needs more than 1 value to have a variance; "
                 f"x has shape {x.shape}, so each channel has {m} (use a larger batch, or training=False)"
@@ -97,6 +99,8 @@ def _as_map(v):
 
 def _statistics(x, running_mean, running_var, training):
     """The mean and (biased) variance that normalize ``x``, each of shape ``(C,)``."""
+    if training and x.size == 0:  # nothing to normalize: no statistics (and no empty-mean warning)
+        return np.zeros(x.shape[1], x.dtype), np.ones(x.shape[1], x.dtype)
     if training:
         return x.mean(axis=_AXES), x.var(axis=_AXES)
     return running_mean, running_var
@@ -252,7 +256,7 @@ def batch_norm2d_backward(dy, x, running_mean=None, running_var=None, weight=Non
     dbias = dy.sum(axis=_AXES)
     dweight = (dy * x_hat).sum(axis=_AXES)
     g = dy if weight is None else dy * _as_map(weight)
-    if not training:
+    if not training or x.size == 0:
         return g * s, dweight, dbias
     # The two extra terms: the mean and the variance each pass on a share of the gradient.
     g_mean = g.mean(axis=_AXES, keepdims=True)

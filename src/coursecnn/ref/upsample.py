@@ -78,6 +78,11 @@ def _sizes(in_hw, size, scale_factor):
 
 def _args(x, size, scale_factor, mode, align_corners):
     x = as_array(x, "x", 4, _LAYOUT)
+    # only the batch may be empty (PyTorch's rule): there is nothing to sample from otherwise
+    if x.shape[1] == 0:
+        raise ValueError(f"x has no channels: shape {x.shape}, expected {_LAYOUT} with C >= 1")
+    if 0 in x.shape[2:]:
+        raise ValueError(f"x has an empty height or width: shape {x.shape}; both must be at least 1")
     align = _check_mode(mode, align_corners)
     out, scales = _sizes(x.shape[2:], size, scale_factor)
     return x, out, scales, align
