@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 import coursecnn.ref as ref
 import coursecnn.torch as ct
-from coursecnn import arith, grading
+from coursecnn import arith, cli, fast, grading
 from coursecnn.data import read_idx, resize_area
 
 # (op, mistake): why it fails today, with the "ref" helper's pending work of issue 17 (coursecnn.ref
@@ -51,12 +51,42 @@ pytestmark = pytest.mark.filterwarnings(
 
 STATS = collections.Counter()
 
+# The families of issue 26, each with its share of calls that end well (a correct result or a
+# clear error): the code added after issue 17. The others keep their module as family.
+FAMILIES = ("fast", "interpolate", "batch_norm2d", "load_photo", "cli")
+
+
+def _family(op):
+    for family, marks in (("fast", ("fast.",)), ("interpolate", ("interpolate",)), ("batch_norm2d", ("batch_norm",)),
+                          ("load_photo", ("load_photo",)), ("cli", ("cli",))):
+        if any(mark in op for mark in marks):
+            return family
+    return op.split(".")[0]
+
 
 def _count(op, mistake, outcome):
     STATS["probes"] += 1
     STATS[outcome] += 1
     STATS[f"op:{op}"] += 1
     STATS[f"mistake:{mistake}"] += 1
+    STATS[f"family:{_family(op)}:{outcome}"] += 1
+
+
+def family_table(stats):
+    """Per family: calls, correct results, clear errors, and the share of the two."""
+    rows = collections.defaultdict(collections.Counter)
+    for key, n in stats.items():
+        if key.startswith("family:"):
+            _, family, outcome = key.split(":")
+            rows[family][outcome] += n
+    lines = []
+    for family in sorted(rows, key=lambda f: (f not in FAMILIES, f)):
+        c = rows[family]
+        total = sum(c.values())
+        good = c["correct"] + c["clear_error"]
+        lines.append(f"{family:14s} {total:5d} calls  {c['correct']:5d} correct  {c['clear_error']:5d} named errors  "
+                     f"{good / total:7.1%} end well" + ("" if good == total else f"  ({dict(c)})"))
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -67,6 +97,7 @@ def _report_probes():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+    print("\nprobes by family (a correct result or a named error ends well):\n" + family_table(STATS))
     path = os.environ.get("COURSECNN_PROBE_REPORT")
     if path:
         with open(path, "w") as f:
@@ -252,11 +283,26 @@ def _conv(fn, tfn, dim, transpose=False, fft=False, name=None):
     return Op(name, run, oracle, _conv_base(dim, transpose, fft), ("x", "w"), () if fft else ("stride", "padding"), may_refuse)
 
 
-def _conv_backward(fn, dim, name):
+def _wide_conv_base(rng):
+    """Channels times kernel width of 32 or more with stride 1: fast's shifted path, where an
+    empty batch once raised IndexError (issue 26)."""
+    n, c, k, f = int(rng.integers(1, 3)), int(rng.integers(11, 17)), int(rng.integers(1, 4)), int(rng.choice([3, 5]))
+    size = (f + int(rng.integers(0, 4)), f + int(rng.integers(0, 4)))
+    b = rng.normal(size=k) if rng.random() < 0.5 else None
+    return dict(x=rng.normal(size=(n, c, *size)), w=rng.normal(size=(k, c, f, f)), b=b, stride=1,
+                padding=int(rng.integers(0, 2)))
+
+
+def _with_base(op, base):
+    op.base = base
+    return op
+
+
+def _conv_backward(fn, dim, name, conv_base=None):
     conv = {1: F.conv1d, 2: F.conv2d}[dim]
 
     def base(rng):
-        a = _conv_base(dim)(rng)
+        a = (conv_base or _conv_base(dim))(rng)
         a.pop("b")
         y = conv(torch.as_tensor(a["x"]), torch.as_tensor(a["w"]), stride=a["stride"], padding=a["padding"])
         a["dy"] = rng.normal(size=tuple(y.shape))
@@ -375,15 +421,82 @@ def _pad2d():
     return Op("ref.pad2d", lambda a: ref.pad2d(a["x"], a["padding"], a["mode"]), oracle, base, ("x",), ("padding",))
 
 
-def _with_indices():
+def _with_indices(fn=ref.max_pool2d_with_indices, name="ref.max_pool2d_with_indices"):
     def run(a):
-        return ref.max_pool2d_with_indices(a["x"], a["kernel_size"], stride=a["stride"], padding=a["padding"])
+        return fn(a["x"], a["kernel_size"], stride=a["stride"], padding=a["padding"])
 
     def oracle(a):
         y, i = F.max_pool2d(_t(a["x"]), a["kernel_size"], a["stride"], a["padding"], return_indices=True)
         return y, i
 
-    return Op("ref.max_pool2d_with_indices", run, oracle, _pool_base, ("x",), ("kernel_size", "stride", "padding"))
+    return Op(name, run, oracle, _pool_base, ("x",), ("kernel_size", "stride", "padding"))
+
+
+INTERP_MODES = [("nearest", None), ("bilinear", False), ("bilinear", True), ("bicubic", False), ("bicubic", True)]
+
+
+def _interp_base(rng):
+    x = rng.normal(size=tuple(int(v) for v in rng.integers(1, 3, 2)) + tuple(int(v) for v in rng.integers(1, 6, 2)))
+    if rng.random() < 0.5:
+        return dict(x=x, size=(int(rng.integers(1, 9)), int(rng.integers(1, 9))), scale_factor=None)
+    factors = [1.5, 2.0, 3.0] + ([0.5] if min(x.shape[2:]) >= 2 else [])
+    return dict(x=x, size=None, scale_factor=float(rng.choice(factors)))
+
+
+def _interp_name(mode, align, what="interpolate"):
+    return f"ref.{what}[{mode}{'' if align is None else ', align_corners=' + str(align)}]"
+
+
+def _interpolate(mode, align):
+    def run(a):
+        return ref.interpolate(a["x"], size=a["size"], scale_factor=a["scale_factor"], mode=mode, align_corners=align)
+
+    def oracle(a):
+        return F.interpolate(_t(a["x"]), size=a["size"], scale_factor=a["scale_factor"], mode=mode,
+                             align_corners=align)
+
+    return Op(_interp_name(mode, align), run, oracle, _interp_base, ("x",), ("size", "scale_factor"))
+
+
+def _interpolate_backward(mode, align):
+    kw = dict(mode=mode, align_corners=align)
+
+    def base(rng):
+        a = _interp_base(rng)
+        y = F.interpolate(torch.as_tensor(a["x"]), size=a["size"], scale_factor=a["scale_factor"], **kw)
+        a["dy"] = rng.normal(size=tuple(y.shape))
+        return a
+
+    def run(a):
+        return ref.interpolate_backward(a["dy"], np.shape(a["x"]), size=a["size"], scale_factor=a["scale_factor"], **kw)
+
+    def oracle(a):
+        x = _t(a["x"]).requires_grad_()
+        F.interpolate(x, size=a["size"], scale_factor=a["scale_factor"], **kw).backward(_t(a["dy"]))
+        return x.grad
+
+    return Op(_interp_name(mode, align, "interpolate_backward"), run, oracle, base, ("dy",), ("size", "scale_factor"))
+
+
+def _batch_norm(training):
+    def base(rng):
+        c = int(rng.integers(1, 4))
+        x = rng.normal(size=(int(rng.integers(2, 4)), c, int(rng.integers(1, 4)), int(rng.integers(1, 4))))
+        return dict(x=x, running_mean=rng.normal(size=c), running_var=rng.random(c) + 0.1, weight=rng.normal(size=c),
+                    bias=rng.normal(size=c), eps=1e-5)
+
+    def run(a):
+        return ref.batch_norm2d(a["x"], a["running_mean"], a["running_var"], a["weight"], a["bias"], training=training,
+                                eps=a["eps"])
+
+    def oracle(a):
+        stats = (None, None) if training else (_t(a["running_mean"]), _t(a["running_var"]))
+        return F.batch_norm(_t(a["x"]), *stats, _t(a["weight"]), _t(a["bias"]), training=training, eps=a["eps"])
+
+    arrays = ("x", "weight") if training else ("x", "running_var")
+    # an infinite weight may be refused: torch's x * a + (bias - mean * a) makes it NaN, the
+    # lecture's formula +-inf, and neither is an answer
+    return Op(f"ref.batch_norm2d[training={training}]", run, oracle, base, arrays, ("eps",), may_refuse=("inf",))
 
 
 OPS = {
@@ -414,6 +527,25 @@ OPS = {
         _pool_backward(ref.avg_pool2d_backward, F.avg_pool2d, "ref.avg_pool2d_backward"),
         _with_indices(),
         _pad2d(),
+        # issue 26: fast, interpolation and batch norm
+        _conv(fast.conv1d, F.conv1d, 1, name="fast.conv1d"),
+        _conv(fast.conv2d, F.conv2d, 2, name="fast.conv2d"),
+        _conv(fast.conv3d, F.conv3d, 3, name="fast.conv3d"),
+        _conv(fast.conv_transpose2d, F.conv_transpose2d, 2, transpose=True, name="fast.conv_transpose2d"),
+        _with_base(_conv(fast.conv2d, F.conv2d, 2, name="fast.conv2d[shifted]"), _wide_conv_base),
+        _conv_backward(fast.conv1d_backward, 1, "fast.conv1d_backward"),
+        _conv_backward(fast.conv2d_backward, 2, "fast.conv2d_backward"),
+        _conv_backward(fast.conv2d_backward, 2, "fast.conv2d_backward[shifted]", _wide_conv_base),
+        _pool(fast.max_pool2d, F.max_pool2d, "fast.max_pool2d"),
+        _pool(fast.avg_pool2d, F.avg_pool2d, "fast.avg_pool2d"),
+        _pool_backward(fast.max_pool2d_backward, F.max_pool2d, "fast.max_pool2d_backward"),
+        _pool_backward(fast.avg_pool2d_backward, F.avg_pool2d, "fast.avg_pool2d_backward"),
+        _with_indices(fast.max_pool2d_with_indices, "fast.max_pool2d_with_indices"),
+        *[_interpolate(mode, align) for mode, align in INTERP_MODES],
+        _interpolate_backward("nearest", None),
+        _interpolate_backward("bilinear", False),
+        _batch_norm(True),
+        _batch_norm(False),
         _elementwise(ref.relu, torch.relu, "ref.relu"),
         _elementwise(ref.relu_grad, torch.relu, "ref.relu_grad", grad=True),
         _elementwise(ref.sigmoid, torch.sigmoid, "ref.sigmoid"),
@@ -440,6 +572,20 @@ PARAM_MISTAKES = {
     "kernel_size0": ("kernel_size", lambda a: 0),
     "kernel_size_big": ("kernel_size", lambda a: max(np.shape(a["x"])[-2:]) + 2 * a.get("padding", 0) + 1),
     "kernel_size_list3": ("kernel_size", lambda a: [2, 2, 2]),
+    # interpolation (the other of size and scale_factor is left out) and batch norm
+    "size0": ("size", lambda a: 0),
+    "size_neg": ("size", lambda a: (-2, 3)),
+    "size_float": ("size", lambda a: 2.5),
+    "size_triple": ("size", lambda a: (2, 3, 4)),
+    "size_huge": ("size", lambda a: 10**6),
+    "scale_nan": ("scale_factor", lambda a: float("nan")),
+    "scale_neg": ("scale_factor", lambda a: -2.0),
+    "scale_str": ("scale_factor", lambda a: "2"),
+    "scale_huge": ("scale_factor", lambda a: 1e9),
+    "eps0": ("eps", lambda a: 0.0),
+    "eps_neg": ("eps", lambda a: -1e-3),
+    "eps_nan": ("eps", lambda a: float("nan")),
+    "eps_str": ("eps", lambda a: "1e-5"),
 }
 
 
@@ -466,6 +612,9 @@ def _apply(op, mistake, args, rng):
         param, make = PARAM_MISTAKES[mistake]
         args[param] = make(args)
         targets = {param}
+        if param in ("size", "scale_factor"):
+            args["scale_factor" if param == "size" else "size"] = None
+            targets |= {"max_bytes"}  # a huge size is refused by the memory budget
         if mistake == "kernel_size_big":
             targets |= {"padding", "kernel", "window", "x"}
         return args, targets, False

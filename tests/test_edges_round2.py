@@ -396,3 +396,35 @@ def test_one_timeout_rule_for_validate_and_course_build(value, capsys, tmp_path)
         errors.append(capsys.readouterr().err.strip().splitlines()[-1].split(": error: ", 1)[1])
     assert errors[0] == errors[1] == f"argument --timeout: must be a positive whole number of seconds, got {value!r}"
     assert not (tmp_path / "c").exists()
+
+
+# ------------------------------------------------- found by the property test over the public API
+
+
+def test_fast_keeps_a_nan_where_torch_keeps_it():
+    """The shifted dw multiplies x at places no window reaches by a dy of 0, and the pooling
+    backward passes multiply dy by 0/1 masks: 0 * NaN is NaN in both, where torch has none."""
+    x, w = RNG.normal(size=(2, 14, 6, 5)), RNG.normal(size=(3, 14, 3, 3))
+    x[1, 4, 0, 4] = np.nan  # a corner: only one tap of one window reads it
+    dy = RNG.normal(size=(2, 3, 4, 3))
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    F.conv2d(xt, wt).backward(torch.tensor(dy))
+    _, dw, _ = fast.conv2d_backward(dy, x, w)
+    assert np.array_equal(np.isnan(dw), np.isnan(wt.grad.numpy())) and np.isnan(dw).sum() == 3
+    x = RNG.normal(size=(1, 2, 6, 6))
+    dy = RNG.normal(size=(1, 2, 3, 3))
+    dy[0, 1, 1, 1] = np.nan
+    for name, tfn in (("max_pool2d_backward", F.max_pool2d), ("avg_pool2d_backward", F.avg_pool2d)):
+        xt = torch.tensor(x, requires_grad=True)
+        tfn(xt, 2).backward(torch.tensor(dy))
+        got = getattr(fast, name)(dy, x, 2)
+        assert np.array_equal(np.isnan(got), np.isnan(xt.grad.numpy())), name
+    got = fast.nmax_pool2d_backward(dy, x, 2, 2)
+    assert np.isnan(got).sum() == 2
+
+
+def test_batch_norm_of_an_empty_batch_and_an_infinite_weight():
+    x = np.zeros((0, 3, 4, 4))
+    assert ref.batch_norm2d(x).shape == tuple(F.batch_norm(torch.tensor(x), None, None, training=True).shape)
+    with pytest.raises(ValueError, match="batch_norm2d: weight holds an infinity.*give a finite weight"):
+        ref.batch_norm2d(RNG.normal(size=(2, 3, 2, 2)), weight=np.array([1.0, np.inf, 1.0]))

@@ -115,7 +115,9 @@ def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     dyg = dy.reshape(n, groups, k // groups, o)  # (N, K, *O) -> (N, G, K/G, O)
     db = dy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
     # dw: each weight met one pixel per output position, weighted by that position's dy
-    if nd == 2 and worth_it(w, stride):
+    # The shifted products also multiply x at the places no window reaches (by a dy of 0): a NaN
+    # or inf there would become NaN in dw, where torch keeps it out. Such input takes im2col.
+    if nd == 2 and worth_it(w, stride) and np.isfinite(xp).all():
         images = _images_per_chunk(xp, w, groups, out_size, shifted=True)
         dw = conv2d_shifted_dw(dy, xp, w.shape[2:], groups, dilation, images)
     else:

@@ -207,7 +207,8 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None
         sw = ref.pool._check_switches(indices, dy.shape, x.shape[2:], fname, "indices")
         _check_in_windows(sw, x.shape[3], k, s, p)
         return _scatter_switches(dy, sw, x.shape)
-    if x.size == 0 or not np.isfinite(x).all():
+    # the phase planes multiply dy by 0/1 masks: a NaN or inf in dy must take the reference's path
+    if x.size == 0 or not np.isfinite(x).all() or not np.isfinite(dy).all():
         return ref.max_pool2d_backward(dy, x, kernel_size, stride, padding)
     xp = _pad(x, p, -np.inf) if any(p) else x
     # offset by offset over the window, first to last: see _phases.py
@@ -252,7 +253,7 @@ def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
     n = ref.pool._check_n(n, spec, x.shape[2:])
     dy = _check_dy(fname, dy, x, spec.out_size)
     taps = spec.kernel_size[0] * spec.kernel_size[1]
-    if x.size == 0 or taps > _PAIRWISE_TAPS or not np.isfinite(x).all():
+    if x.size == 0 or taps > _PAIRWISE_TAPS or not np.isfinite(x).all() or not np.isfinite(dy).all():
         return ref.nmax_pool2d_backward(dy, x, kernel_size, n, stride, padding)
     k, s, p = spec.kernel_size, spec.stride, spec.padding
     dxp = _phases.nmax_pool_backward(dy, _pad(x, p, -np.inf) if any(p) else x, k, s, spec.out_size, n)

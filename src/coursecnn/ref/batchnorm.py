@@ -64,6 +64,12 @@ def _args(fname, x, running_mean, running_var, weight, bias, training, eps):
     running_var = _per_channel(running_var, "running_var", c)
     weight = _per_channel(weight, "weight", c)
     bias = _per_channel(bias, "bias", c)
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and np.isinf(v).any():
+            # the result would depend on the arithmetic's order: PyTorch, which computes
+            # x * a + (bias - mean * a), gives NaN where this formula gives +-inf
+            raise ValueError(f"{fname}: {name} holds an infinity, which makes the normalized values inf or NaN "
+                             f"depending on the order of the arithmetic; give a finite {name}")
     if not isinstance(training, (bool, np.bool_)):
         raise TypeError(f"{fname}: training must be True or False, got {training!r}")
     eps = _number(eps, "eps", 0.0)

@@ -376,7 +376,9 @@ def interpolate_backward(dy, input_size, size=None, scale_factor=None, mode="nea
     align = _check_mode(mode, align_corners)
     out, scales = _sizes(in_hw, size, scale_factor)
     if dy.shape[2:] != out:
-        raise ValueError(f"dy must have the output's spatial size {out}, got shape {dy.shape}")
+        given = f"size={size!r}" if size is not None else f"scale_factor={scale_factor!r}"
+        raise ValueError(f"dy must have the output's spatial size {out} (what {given} makes of the input's "
+                         f"{in_hw}), got shape {dy.shape}")
     if len(input_size) == 4 and tuple(input_size[:2]) != dy.shape[:2]:
         raise ValueError(f"dy's (N, C) {dy.shape[:2]} must match input_size's {tuple(input_size[:2])}")
     _budget("interpolate_backward", dy.shape, out, in_hw, dy.itemsize, max_bytes)
