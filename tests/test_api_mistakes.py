@@ -23,11 +23,13 @@ import json
 import os
 import re
 import struct
+import sys
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -973,3 +975,158 @@ def test_load_checkpoint_resumes_or_refuses_never_half(data, _checkpoint_bytes, 
     ok = info["epoch"] == 1 and how in ("intact", "flip")  # a flip may hit bytes nobody reads
     _count("train.load_checkpoint", how, "correct" if ok else "wrong")
     assert ok, f"load_checkpoint accepted a {how} file"
+
+
+# --- load_photo on every kind of file (issue 26) ----------------------------------------------------
+
+PHOTO_KINDS = ["gray8", "rgb8", "gray16", "rgba", "la", "palette", "bilevel", "float01", "int32", "jpeg", "bmp",
+               "float_out", "float_nan", "over_budget", "bomb", "size0", "size_neg", "gray_str"]
+
+
+def _photo_file(kind, rng, folder):
+    """``(path, expected pixels in [0, 1] or None for a refusal, extra kwargs, targets)``."""
+    h, w = int(rng.integers(2, 24)), int(rng.integers(2, 24))
+    u8 = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    path = folder / f"{kind}.png"
+    if kind in ("gray8", "size0", "size_neg", "gray_str", "over_budget", "bomb"):
+        Image.fromarray(u8[..., 0]).save(path)
+        pixels = u8[..., 0] / 255
+    elif kind == "rgb8":
+        Image.fromarray(u8).save(path)
+        pixels = u8 / 255
+    elif kind == "gray16":
+        a = rng.integers(0, 65536, (h, w), dtype=np.uint16)
+        Image.fromarray(a).save(path)
+        pixels = a / 65535
+    elif kind == "rgba":
+        Image.fromarray(u8).convert("RGBA").save(path)
+        pixels = u8 / 255
+    elif kind == "la":
+        Image.fromarray(u8[..., 0]).convert("LA").save(path)
+        pixels = u8[..., 0] / 255
+    elif kind in ("palette", "bilevel", "jpeg", "bmp"):
+        mode, suffix = {"palette": ("P", ".png"), "bilevel": ("1", ".png"), "jpeg": ("RGB", ".jpg"), "bmp": ("RGB", ".bmp")}[kind]
+        path = path.with_suffix(suffix)
+        Image.fromarray(u8).convert(mode).save(path)
+        with Image.open(path) as img:  # what the file holds, decoded by Pillow alone
+            pixels = np.asarray(img.convert("L" if mode == "1" else "RGB")) / 255
+    elif kind in ("float01", "float_out", "float_nan"):
+        f = rng.random((h, w)).astype(np.float32)
+        if kind == "float_out":
+            f *= 255
+        if kind == "float_nan":
+            f[0, 0] = np.nan
+        path = path.with_suffix(".tif")
+        Image.fromarray(f, mode="F").save(path)
+        pixels = f.astype(np.float64) if kind == "float01" else None
+    elif kind == "int32":
+        a = rng.integers(0, 65536, (h, w)).astype(np.int32)
+        path = path.with_suffix(".tif")
+        Image.fromarray(a).save(path)
+        pixels = a / 65535
+    kwargs, targets = {}, {str(path)}
+    if kind in ("over_budget", "bomb"):
+        kwargs, pixels = ({"max_bytes": 1000} if kind == "over_budget" else {}), None
+    if kind in ("size0", "size_neg"):
+        kwargs, pixels, targets = {"size": 0 if kind == "size0" else (-2, 3)}, None, {"size"}
+    if kind == "gray_str":
+        kwargs, pixels, targets = {"gray": "yes"}, None, {"gray"}
+    return path, pixels, kwargs, targets
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_load_photo_on_every_kind_of_file(data, tmp_path_factory):
+    from coursecnn.data import load_photo
+
+    kind = data.draw(st.sampled_from(PHOTO_KINDS), label="kind")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    path, pixels, kwargs, targets = _photo_file(kind, rng, tmp_path_factory.mktemp("photo"))
+    kwargs.setdefault("gray", bool(rng.integers(2)))
+    if "size" not in kwargs and rng.random() < 0.6:
+        kwargs["size"] = (int(rng.integers(1, 12)), int(rng.integers(1, 12)))
+    with pytest.MonkeyPatch.context() as mp:
+        if kind == "bomb":  # Pillow's limit, made small enough to trip on a small file
+            mp.setattr(Image, "MAX_IMAGE_PIXELS", (Image.open(path).size[0] * Image.open(path).size[1] - 1) // 2)
+        try:
+            image = load_photo(path, **kwargs)
+        except (ValueError, TypeError) as exc:
+            ok = pixels is None and any(t in str(exc) for t in targets)
+            _count("data.load_photo", kind, "clear_error" if ok else "unclear")
+            assert ok, f"{kind}: {exc}"
+            return
+    want = pixels
+    if want is not None and kwargs.get("size") is not None:
+        want = resize_area(want, kwargs["size"])
+    if want is not None and want.ndim == 3 and kwargs["gray"]:
+        want = want @ [0.299, 0.587, 0.114]
+    elif want is not None and want.ndim == 2 and not kwargs["gray"]:
+        want = np.repeat(want[..., None], 3, axis=2)
+    ok = want is not None and image.shape == want.shape and np.allclose(image, want, rtol=0, atol=1e-9)
+    _count("data.load_photo", kind, "correct" if ok else "wrong")
+    assert ok, f"load_photo gave a wrong image for a {kind} file"
+
+
+# --- the command line (issue 26) -------------------------------------------------------------------
+
+# name: (argv, exit status of the right answer (None: must be an error), words one of which the error
+# names, modules missing as in an install without the [dev] extra)
+CLI_CASES = {
+    "version": (["--version"], 0, (), ()),
+    "check_pooling": (["course", "check", "--chapters", "pooling"], 0, (), ()),
+    "check_unknown_chapter": (["course", "check", "--chapters", "nochapter"], None, ("chapter",), ()),
+    "unknown_command": (["build"], None, ("invalid choice", "COMMAND"), ()),
+    "edition_kind": (["edition", "teacher", "--out", "OUT"], None, ("kind",), ()),
+    "validate_nothing": (["validate"], None, ("NOTEBOOK",), ()),
+    "validate_missing_file": (["validate", "nope.ipynb"], None, ("nope.ipynb",), ()),
+    "validate_timeout0": (["validate", "x.ipynb", "--timeout", "0"], None, ("--timeout",), ()),
+    "validate_timeout_neg": (["validate", "x.ipynb", "--timeout", "-1"], None, ("--timeout",), ()),
+    "validate_timeout_word": (["validate", "x.ipynb", "--timeout", "soon"], None, ("--timeout",), ()),
+    "build_timeout0": (["course", "build", "OUT", "--timeout", "0"], None, ("--timeout",), ()),
+    "build_timeout_neg": (["course", "build", "OUT", "--timeout", "-5"], None, ("--timeout",), ()),
+    "build_timeout_float": (["course", "build", "OUT", "--timeout", "1.5"], None, ("--timeout",), ()),
+    "validate_without_dev": (["validate", "x.ipynb"], None, ("[dev]",), ("nbformat", "nbclient")),
+    "build_without_dev": (["course", "build", "OUT"], None, ("[dev]",), ("nbclient", "nbclient.util", "nbformat")),
+}
+
+
+def _run_cli(argv, blocked, capsys):
+    with pytest.MonkeyPatch.context() as mp:
+        for name in blocked:
+            mp.setitem(sys.modules, name, None)
+        try:
+            code = cli.main(argv)
+        except SystemExit as exc:
+            code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _judge_cli(name, tmp_path, capsys):
+    argv, right, words, blocked = CLI_CASES[name]
+    argv = [str(tmp_path / "OUT") if a == "OUT" else a for a in argv]
+    code, out, err = _run_cli(argv, blocked, capsys)
+    if right is not None:
+        outcome = "correct" if code == right else "wrong"
+    else:
+        last = (err.strip() or out.strip()).splitlines()[-1] if (err.strip() or out.strip()) else ""
+        named = code not in (0, None) and any(w in last for w in words) and "Traceback" not in err
+        outcome = "clear_error" if named else "unclear"
+    _count(f"cli.{argv[0] if argv else 'none'}", name, outcome)
+    return outcome, code, err
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from(sorted(CLI_CASES)))
+def test_the_command_line_on_mistaken_arguments(name, tmp_path_factory, capsys):
+    outcome, code, err = _judge_cli(name, tmp_path_factory.mktemp("cli"), capsys)
+    assert outcome in ("correct", "clear_error"), f"{name}: exit {code}: {err}"
+
+
+def test_every_command_line_mistake_once(tmp_path, capsys):
+    failures = []
+    for i, name in enumerate(sorted(CLI_CASES)):
+        outcome, code, err = _judge_cli(name, tmp_path / str(i), capsys)
+        if outcome not in ("correct", "clear_error"):
+            failures.append(f"{name}: exit {code}: {err}")
+    assert not failures, "\n".join(failures)

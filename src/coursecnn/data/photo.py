@@ -79,14 +79,15 @@ def _resize_finite(get, shape, out_h, out_w, scale=1.0):
     return out
 
 
-def _resize_budget(fname, shape, out_h, out_w, max_bytes, extra=0):
+def _resize_budget(fname, shape, out_h, out_w, max_bytes, extra=0, what=None):
     """The float64 arrays of an area resize: the row pass and its transpose (out_h x W), the
-    result and its transpose, and a block of rows; ``extra`` bytes more."""
+    result and its transpose, and a block of rows (at most the image); ``extra`` bytes more."""
     h, w = shape[:2]
     c = int(np.prod(shape[2:]))
     values = 2 * out_h * w * c + 2 * out_h * out_w * c
-    memory_budget(fname, 8 * values + 2 * _BLOCK_BYTES + extra, max_bytes,
-                  f"resizing {h}x{w} to {out_h}x{out_w}", "use a smaller size")
+    block = min(_BLOCK_BYTES, 8 * h * w * c)
+    memory_budget(fname, 8 * values + 2 * block + extra, max_bytes,
+                  what or f"resizing {h}x{w} to {out_h}x{out_w}", "use a smaller size")
 
 
 def resize_area(image, size, *, max_bytes=None):
@@ -218,7 +219,8 @@ def _decode(img, path, size, max_bytes):
         memory_budget("load_photo", decoded + 8 * h * w * bands, max_bytes,
                       f"decoding {path} ({w}x{h} pixels) to float64", "pass size=... to shrink it as it is read")
     else:
-        _resize_budget("load_photo", (h, w, bands), out_h, out_w, max_bytes, extra=decoded)
+        _resize_budget("load_photo", (h, w, bands), out_h, out_w, max_bytes, extra=decoded,
+                       what=f"decoding {path} ({w}x{h} pixels) and resizing it to {out_h}x{out_w}")
     img.load()  # decode now: a truncated or corrupt file fails here, not later
     samples, full = _samples(img, path)
     if isinstance(samples, np.ndarray):
