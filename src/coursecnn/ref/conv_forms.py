@@ -85,24 +85,39 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     full = np.fft.irfft2(yf, s=(H, W))
     # drop the wrapped-around rows and columns
     y = full[:, :, F_h - 1 :, F_w - 1 :].astype(x.dtype)
-    # each window's own scale, max|w| * sum of |x| over it: (N, 1, H_out, W_out)
-    window = sliding_window_view(np.abs(x).sum(axis=1), (F_h, F_w), axis=(1, 2)).sum(axis=(-2, -1))
-    scale = (np.abs(w).max() * window)[:, None]
-    eps = np.finfo(y.dtype).eps
-    err = 4 * eps * C * F_h * F_w * np.abs(x).max() * np.abs(w).max()  # the bound above, with margin
-    if np.any((scale > 0) & (err > np.sqrt(eps) * scale)):
+    # where the rounding would swamp a window's own values: conv2d
+    scale = _window_scale(x, w)
+    if _rounding_swamps(fname, x, w, scale, y.dtype):
         from .conv import conv2d  # here: conv imports this module
 
-        warnings.warn(
-            f"{fname}: the transform's rounding (up to {err:.3g}, from max|x| = {np.abs(x).max():.3g}) "
-            f"would swamp windows whose values are as small as {scale[scale > 0].min():.3g}; "
-            "computed with conv2d instead (exact, slower)", RuntimeWarning, stacklevel=2,
-        )
         return conv2d(x, w, b)
-    y[np.broadcast_to(scale == 0, y.shape)] = 0  # a window of zeros sums to exactly 0
+    # a window of zeros sums to exactly 0, not to a trace of rounding
+    y[np.broadcast_to(scale == 0, y.shape)] = 0
     if b is not None:
         y += b.reshape(1, K, 1, 1)
     return y
+
+
+def _window_scale(x, w):
+    """Each window's own scale, ``max|w|`` times the sum of ``|x|`` over the window and the
+    channels: ``(N, 1, H_out, W_out)``."""
+    sums = sliding_window_view(np.abs(x).sum(axis=1), w.shape[2:], axis=(1, 2)).sum(axis=(-2, -1))
+    return (np.abs(w).max() * sums)[:, None]
+
+
+def _rounding_swamps(fname, x, w, scale, dtype):
+    """Whether the transform's rounding, about ``eps C F_h F_w max|x| max|w|`` (with a margin of
+    4), exceeds ``sqrt(eps)`` of some non-zero window's scale; if so, say so in a warning."""
+    eps = np.finfo(dtype).eps
+    err = 4 * eps * w[0].size * np.abs(x).max() * np.abs(w).max()
+    if not np.any((scale > 0) & (err > np.sqrt(eps) * scale)):
+        return False
+    warnings.warn(
+        f"{fname}: the transform's rounding (up to {err:.3g}, from max|x| = {np.abs(x).max():.3g}) would swamp "
+        f"windows whose values are as small as {scale[scale > 0].min():.3g}; computed with conv2d instead "
+        "(exact, slower)", RuntimeWarning, stacklevel=3,
+    )
+    return True
 
 
 def conv2d_as_matrix(kernel, input_hw, stride=1, padding=0, dilation=1, *, max_bytes=None):
