@@ -428,3 +428,7 @@ def test_batch_norm_of_an_empty_batch_and_an_infinite_weight():
     assert ref.batch_norm2d(x).shape == tuple(F.batch_norm(torch.tensor(x), None, None, training=True).shape)
     with pytest.raises(ValueError, match="batch_norm2d: weight holds an infinity.*give a finite weight"):
         ref.batch_norm2d(RNG.normal(size=(2, 3, 2, 2)), weight=np.array([1.0, np.inf, 1.0]))
+
+
+def test_fft_of_an_empty_batch_is_empty():
+    assert ref.conv2d_fft(np.zeros((0, 2, 5, 5)), np.ones((3, 2, 2, 2))).shape == (0, 3, 4, 4)

@@ -108,6 +108,8 @@ def _window_scale(x, w):
 def _rounding_swamps(fname, x, w, scale, dtype):
     """Whether the transform's rounding, about ``eps C F_h F_w max|x| max|w|`` (with a margin of
     4), exceeds ``sqrt(eps)`` of some non-zero window's scale; if so, say so in a warning."""
+    if x.size == 0:
+        return False  # an empty batch: nothing to round
     eps = np.finfo(dtype).eps
     err = 4 * eps * w[0].size * np.abs(x).max() * np.abs(w).max()
     if not np.any((scale > 0) & (err > np.sqrt(eps) * scale)):
