@@ -92,7 +92,8 @@ def _same_as_torch(ours, want):
     """Non-finite exactly where torch's are, and equal elsewhere."""
     mask = np.isfinite(want)
     assert np.array_equal(np.isfinite(ours), mask), (np.flatnonzero(~np.isfinite(ours)), np.flatnonzero(~mask))
-    np.testing.assert_allclose(ours[mask], want[mask], rtol=1e-5 if ours.dtype == np.float32 else 1e-10, atol=1e-6)
+    tol = 1e-4 if ours.dtype == np.float32 else 1e-10  # float32 sums of up to a few dozen terms
+    np.testing.assert_allclose(ours[mask], want[mask], rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("mode,align", INTERP)

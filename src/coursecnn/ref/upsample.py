@@ -210,7 +210,8 @@ def _resample(v, taps, axis, dtype):
     with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is NaN here as in PyTorch, silently
         for index, weight in taps:
             shape = (-1, 1) if axis == 2 else (-1,)
-            term = np.take(v, index, axis=axis) * weight.astype(dtype).reshape(shape)
+            term = np.take(v, index, axis=axis)  # a new array: scaled in place, no second copy
+            term *= weight.astype(dtype).reshape(shape)
             out = term if out is None else np.add(out, term, out=out)
     return out
 
