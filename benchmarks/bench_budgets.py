@@ -55,7 +55,7 @@ CASES = {
         "ref.conv2d_fft(x, w, max_bytes=LIMIT)"),
     "ref.conv2d_as_matrix (3x3 kernel, n x n input)": (
         "k = rng.normal(size=(3, 3))",
-        "ref.conv2d_as_matrix(k, {n}, max_bytes=LIMIT)"),
+        "ref.conv2d_as_matrix(k, {n} + 2, max_bytes=LIMIT)"),
     "ref.interpolate (bilinear, 2x4 maps of 16x16 to n x n)": (
         "x = rng.normal(size=(2, 4, 16, 16))",
         "ref.interpolate(x, size={n}, mode='bilinear', max_bytes=LIMIT)"),

@@ -331,13 +331,18 @@ def conv_budget(fname, spec, itemsize, max_bytes, backward=False):
     """The memory of an im2col convolution (:class:`ConvSpec` ``spec``), checked against
     ``max_bytes``: the columns (every input pixel once per kernel tap that reads it), the padded
     input and the output; a backward pass holds the columns twice (the forward's and their
-    gradient) and the padded input's gradient instead of the output. ``coursecnn.fast`` works on
+    gradient), the padded input's gradient and ``dx`` instead of the output, and one ``dw``
+    per image before the sum. ``coursecnn.fast`` works on
     a few images' columns at a time but checks the same estimate, so both refuse the same calls."""
     o = int(np.prod(spec.out_size))
     columns = spec.batch * spec.in_channels * int(np.prod(spec.kernel_size)) * o
     padded = spec.batch * spec.in_channels * int(np.prod([n + 2 * p for n, p in zip(spec.in_size, spec.padding)]))
     output = spec.batch * spec.out_channels * o
-    values = 2 * columns + 2 * padded if backward else columns + padded + output
+    # backward: the columns and their gradient, the padded input and its gradient, dx, and
+    # one dw per image before they are summed
+    dx = spec.batch * spec.in_channels * int(np.prod(spec.in_size))
+    dws = spec.batch * spec.out_channels * (spec.in_channels // spec.groups) * int(np.prod(spec.kernel_size))
+    values = 2 * columns + 2 * padded + dx + dws if backward else columns + padded + output
     memory_budget(fname, values * itemsize, max_bytes, "the im2col matrix, the padded input and the output",
                   "use less padding, a smaller batch or fewer kernels")
 

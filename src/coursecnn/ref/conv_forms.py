@@ -69,9 +69,12 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     N, K, C = spec.batch, spec.out_channels, spec.in_channels
     H, W = spec.in_size
     F_h, F_w = spec.kernel_size
-    # complex spectra of x, w and y (16 bytes a value), then y in full
+    # complex spectra of x, w and y (16 bytes a value; the inverse
+    # transform holds y's twice), then y in full and its valid part
     freqs = H * (W // 2 + 1)
-    nbytes = 16 * freqs * (N * C + K * C + N * K) + 8 * N * K * H * W
+    valid = (H - F_h + 1) * (W - F_w + 1)
+    nbytes = (16 * freqs * (N * C + K * C + 2 * N * K)
+              + 8 * N * K * (H * W + valid))
     memory_budget(fname, nbytes, max_bytes, "the Fourier transforms",
                   "use conv2d")
     # cross-correlation = convolution with the flipped kernel
