@@ -1,6 +1,8 @@
 """The edges of convolution and pooling (issue 17): empty batches, zero sizes, NaN and inf as in
 PyTorch, memory and time budgets, and one wording per mistake across ref, fast and torch."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -153,12 +155,17 @@ def test_fft_refuses_non_finite_input_and_keeps_its_error_bound():
         with pytest.raises(ValueError, match="conv2d_fft: x holds NaN or inf.*use conv2d"):
             ref.conv2d_fft(xb, w)
         assert np.isfinite(ref.conv2d(xb, w)[0, :, :2, :2]).all()  # conv2d keeps it local
-    x[0, 0, 6, 6] = 1e20
-    err = np.abs(ref.conv2d_fft(x, w) - ref.conv2d(x, w)).max()
+    x[0, 0, 6, 6] = 1e20  # issue 26: the transform's rounding would swamp the other windows
+    with pytest.warns(RuntimeWarning, match=r"conv2d_fft: the transform's rounding.*computed with conv2d instead"):
+        y = ref.conv2d_fft(x, w)
+    assert np.array_equal(y, ref.conv2d(x, w))  # the fallback is conv2d itself: exact
+    x[0, 0, 6, 6] = 1e3  # a moderate range: the transform is used, within its documented bound
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        err = np.abs(ref.conv2d_fft(x, w) - ref.conv2d(x, w)).max()
     # the documented bound: relative to the largest input, eps * C * F_h * F_w * max|x| max|w|
     bound = np.finfo(float).eps * 2 * 9 * np.abs(x).max() * np.abs(w).max()
-    assert err <= bound
-    assert err > 1e-6  # and it is a real effect: far above the outputs' own rounding
+    assert 0 < err <= bound
 
 
 # ----------------------------------------------------------------------------------- budgets
@@ -196,9 +203,9 @@ def test_the_loops_check_their_time_first():
 @pytest.mark.parametrize("mod", [ref, fast], ids=["ref", "fast"])
 def test_huge_padding_checks_its_memory_first(mod):
     x, w = np.ones((1, 3, 8, 8)), np.ones((4, 3, 3, 3))
-    with pytest.raises(ValueError, match=r"conv2d: the im2col matrix would need about \d+\.\d GiB.*padding"):
+    with pytest.raises(ValueError, match=r"conv2d: the im2col matrix, the padded input and the output would need about \d+\.\d GiB.*padding"):
         mod.conv2d(x, w, padding=10**5)
-    with pytest.raises(ValueError, match="conv2d_backward: the im2col matrix"):
+    with pytest.raises(ValueError, match="conv2d_backward: the im2col matrix, the padded input"):
         mod.conv2d_backward(np.broadcast_to(0.0, (1, 4, 2 * 10**5 + 6, 2 * 10**5 + 6)), x, w, padding=10**5)
     assert mod.conv2d(x, w, padding=3, max_bytes=10**7).shape == (1, 4, 12, 12)
 

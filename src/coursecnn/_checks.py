@@ -299,10 +299,27 @@ def format_bytes(n):
     return f"{int(n)} bytes"
 
 
+def _limit(value, name, default, unit):
+    """A budget argument: ``None`` (the default), or a positive number (``inf``: no limit).
+    NaN, strings and bools are refused: NaN compares False with everything, so it would turn
+    the budget off without a word."""
+    if value is None:
+        return default
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of {unit} (e.g. {name}={default}) or None for the default, "
+                        f"got {value!r}")
+    if not value > 0:  # also catches NaN
+        raise ValueError(f"{name} must be a positive number of {unit} (float('inf') for no limit), got {value!r}")
+    return value
+
+
 def memory_budget(fname, nbytes, max_bytes, what, cheaper):
     """Stop before allocating about ``nbytes`` for ``what`` when that is more than ``max_bytes``
     (``None``: :data:`MAX_BYTES`); the message names the estimate and ``cheaper``."""
-    limit = MAX_BYTES if max_bytes is None else max_bytes
+    try:
+        limit = _limit(max_bytes, "max_bytes", MAX_BYTES, "bytes")
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{fname}: {exc}") from None
     if nbytes > limit:
         raise ValueError(
             f"{fname}: {what} would need about {format_bytes(nbytes)}, more than max_bytes="
@@ -310,10 +327,45 @@ def memory_budget(fname, nbytes, max_bytes, what, cheaper):
         )
 
 
+def conv_budget(fname, spec, itemsize, max_bytes, backward=False):
+    """The memory of an im2col convolution (:class:`ConvSpec` ``spec``), checked against
+    ``max_bytes``: the columns (every input pixel once per kernel tap that reads it), the padded
+    input and the output; a backward pass holds the columns twice (the forward's and their
+    gradient), the padded input's gradient and ``dx`` instead of the output, and one ``dw``
+    per image before the sum. ``coursecnn.fast`` works on
+    a few images' columns at a time but checks the same estimate, so both refuse the same calls."""
+    o = int(np.prod(spec.out_size))
+    columns = spec.batch * spec.in_channels * int(np.prod(spec.kernel_size)) * o
+    padded = spec.batch * spec.in_channels * int(np.prod([n + 2 * p for n, p in zip(spec.in_size, spec.padding)]))
+    output = spec.batch * spec.out_channels * o
+    # backward: the columns and their gradient, the padded input and its gradient, dx, and
+    # one dw per image before they are summed
+    dx = spec.batch * spec.in_channels * int(np.prod(spec.in_size))
+    dws = spec.batch * spec.out_channels * (spec.in_channels // spec.groups) * int(np.prod(spec.kernel_size))
+    values = 2 * columns + 2 * padded + dx + dws if backward else columns + padded + output
+    memory_budget(fname, values * itemsize, max_bytes, "the im2col matrix, the padded input and the output",
+                  "use less padding, a smaller batch or fewer kernels")
+
+
+def conv_transpose_budget(fname, spec, itemsize, max_bytes):
+    """The memory of a transposed convolution computed as ``w^T x`` then col2im: the columns
+    (a scaled kernel per input pixel, ``N C_out prod(F) prod(I)`` values) and the output before
+    and after the crop. A large stride spreads few inputs over a huge output, so the output
+    counts as much as the columns."""
+    columns = spec.batch * spec.out_channels * int(np.prod(spec.kernel_size)) * int(np.prod(spec.in_size))
+    full = spec.batch * spec.out_channels * int(np.prod([o + 2 * p for o, p in zip(spec.out_size, spec.padding)]))
+    output = spec.batch * spec.out_channels * int(np.prod(spec.out_size))
+    memory_budget(fname, (columns + full + output) * itemsize, max_bytes, "the columns and the output",
+                  "use a smaller stride, kernel or batch")
+
+
 def loop_budget(fname, steps, max_steps, cheaper):
     """Stop before a Python loop of ``steps`` iterations when that is more than ``max_steps``
     (``None``: :data:`MAX_STEPS`, a few seconds)."""
-    limit = MAX_STEPS if max_steps is None else max_steps
+    try:
+        limit = _limit(max_steps, "max_steps", MAX_STEPS, "iterations")
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{fname}: {exc}") from None
     if steps > limit:
         when = f" (about {steps / 3e5:.0f} s)" if steps >= 3e5 else ""
         raise ValueError(

@@ -31,6 +31,36 @@ The book's "For instructors" page describes the whole workflow.
 """
 
 
+def _seconds(text):
+    """``--timeout``: one rule for every command, a positive whole number of seconds (0 or a
+    negative number used to mean "no limit" to ``validate`` without a word)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of seconds, got {text!r}")
+    return value
+
+
+# The modules the notebook commands need that only the [dev] extra installs.
+_EXTRA = "dev"
+
+
+def _missing_extra(exc, command):
+    """One line for a notebook tool missing from an install without the [dev] extra."""
+    return (f"coursecnn: error: `coursecnn {command}` needs the notebook tools of the [{_EXTRA}] extra "
+            f"(the module {exc.name!r} is not installed); install them with: pip install 'coursecnn[{_EXTRA}]'")
+
+
+def _require(*modules):
+    """Import ``modules`` now, so a missing one stops the command before it prints anything."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+
+
 def _parser():
     p = argparse.ArgumentParser(
         prog="coursecnn",
@@ -73,7 +103,8 @@ def _parser():
                         "chapter, passed, failed (with the check's message) or missing (a deleted cell, or a "
                         "notebook from an older edition). The notebooks are not modified.")
     va.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="student notebooks (.ipynb)")
-    va.add_argument("--timeout", type=int, default=300, metavar="SECONDS", help="seconds one cell may run (default: 300)")
+    va.add_argument("--timeout", type=_seconds, default=300, metavar="SECONDS",
+                    help="seconds one cell may run, at least 1 (default: 300)")
 
     co = sub.add_parser("course", help="build or check the nbgrader course",
                         description="nbgrader course directory from the chapters' exercises.")
@@ -86,8 +117,8 @@ def _parser():
                               "exercises in OUT/source/<chapter>/<chapter>.ipynb. Then run nbgrader in OUT.")
     build.add_argument("out", metavar="OUT", help="the course folder")
     build.add_argument("--chapters", nargs="+", metavar="CHAPTER", help=chapters_help)
-    build.add_argument("--timeout", type=int, default=120, metavar="SECONDS",
-                       help="seconds one cell may run when autograding (default: 120; the slowest "
+    build.add_argument("--timeout", type=_seconds, default=120, metavar="SECONDS",
+                       help="seconds one cell may run when autograding, at least 1 (default: 120; the slowest "
                        "test, architectures' exercise 3, trains two small networks)")
     build.add_argument("--course-id", default="coursecnn", help="nbgrader course id (default: coursecnn)")
     build.add_argument("--force", action="store_true", help="replace files edited by hand too, "
@@ -170,6 +201,7 @@ def main(argv=None):
         if args.command == "validate":
             from .labrun import check_student_notebook
 
+            _require("nbformat", "nbclient")  # what check_student_notebook runs the notebooks with
             ok = True
             for nb_path in args.notebooks:
                 print(f"{nb_path}:")
@@ -213,6 +245,12 @@ def main(argv=None):
             return 0
         course_parser.print_help()
         return 2
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] == "coursecnn":
+            raise  # our own module missing is a bug, not an install without the extras
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None) or getattr(args, "kind", None))))
+        print(_missing_extra(exc, command), file=sys.stderr)
+        return 1
     except (ExerciseFormatError, ValueError, OSError, GradeError) as exc:
         print(f"coursecnn: error: {exc}", file=sys.stderr)
         return 1

@@ -430,6 +430,24 @@ def evaluate(model, x, y=None, batch_size=1000, device=None):
 # --- checkpoints --------------------------------------------------------------------------------
 
 
+def _checkpoint_path(path, fname="checkpoint"):
+    """``path`` as a Path where a checkpoint file can be written, checked without writing
+    anything: not a folder, and the nearest existing folder above it really is one."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{fname} must be a file path (str or pathlib.Path), got {path!r}")
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ValueError(f"{fname} must name a file, got the folder {path}; name a file in it, e.g. {path / 'model.pt'}")
+    above = path.parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise ValueError(f"{fname} {path} cannot be written: {above} is a file, not a folder; choose another path")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise ValueError(f"{fname} {path} cannot be written: no permission to write in {above}; choose another path")
+    return path
+
+
 def save_checkpoint(path, model, optimizer, epoch, history, **extra):
     """save_checkpoint(path, model, optimizer, epoch, history, **extra) -> Path
 
@@ -453,7 +471,7 @@ def save_checkpoint(path, model, optimizer, epoch, history, **extra):
 
         >>> save_checkpoint("/tmp/lenet.pt", model, opt, 3, history)  # doctest: +SKIP
     """
-    path = Path(path)
+    path = _checkpoint_path(path, "save_checkpoint: path")
     _check_int(epoch, "epoch", minimum=0)
     bad = _first_non_finite(model.state_dict().items())
     if bad is not None:
@@ -469,8 +487,12 @@ def save_checkpoint(path, model, optimizer, epoch, history, **extra):
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed save leaves no half-written file behind
+        raise
     return path
 
 
@@ -706,7 +728,8 @@ def train(
         ValueError: before the first step, when the images do not fit the model (the message names
             the layer that fails, as :func:`coursecnn.models.summary` does, and hints at a
             forgotten ``pad_to=32`` or channels-last ``(N, H, W, C)`` images), when images or
-            weights hold NaN or inf, or when ``device`` is unknown or not available; during
+            weights hold NaN or inf, when ``device`` is unknown or not available, or when
+            ``checkpoint`` names a folder or a path that cannot be written; during
             training, at the first batch whose loss is NaN, inf or above ``1e6`` (the run
             diverged: the message names the epoch and the batch and suggests a smaller ``lr``),
             and when an epoch ends with non-finite weights. A diverged run writes no checkpoint:
@@ -730,6 +753,8 @@ def train(
         raise ValueError(f"schedule must be one of {_SCHEDULES}, got {schedule!r}")
     if resume and checkpoint is None:
         raise ValueError("resume=True needs a checkpoint path (checkpoint=...) to resume from")
+    if checkpoint is not None:
+        checkpoint = _checkpoint_path(checkpoint)  # before the first step, not after an epoch
     train_data, test_data = _split_data(data)
     device = _resolve_device(device)
     for part, what in ((train_data, "training data"), (test_data, "test data")):

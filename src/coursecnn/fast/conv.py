@@ -18,7 +18,7 @@ Every function here is tested against its ``coursecnn.ref`` twin.
 
 import numpy as np
 
-from .._checks import conv_arrays, grad_like, memory_budget, x_layout
+from .._checks import conv_arrays, conv_budget, conv_transpose_budget, grad_like, x_layout
 from ..ref.padding import pad_spatial_backward
 from ._scratch import scratch
 from ._shifted import conv2d_shifted, conv2d_shifted_dw, worth_it
@@ -45,7 +45,8 @@ def _images_per_chunk(xp, w, groups, out_size, shifted):
     ``C`` planes ``F_w`` times, im2col makes ``G`` matrices of ``C/G prod(F)`` rows by
     ``prod(O)`` columns."""
     if shifted:
-        per_image = groups * w.shape[1] * w.shape[3] * xp[0, 0].size
+        # from the shape, not xp[0, 0]: an empty batch has no first image
+        per_image = groups * w.shape[1] * w.shape[3] * int(np.prod(xp.shape[2:]))
     else:
         per_image = groups * w[0].size * int(np.prod(out_size))
     return max(1, min(len(xp), CHUNK_BYTES // max(1, xp.itemsize * per_image)))
@@ -114,7 +115,9 @@ def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
     dyg = dy.reshape(n, groups, k // groups, o)  # (N, K, *O) -> (N, G, K/G, O)
     db = dy.sum(axis=(0,) + tuple(range(2, 2 + nd)))
     # dw: each weight met one pixel per output position, weighted by that position's dy
-    if nd == 2 and worth_it(w, stride):
+    # The shifted products also multiply x at the places no window reaches (by a dy of 0): a NaN
+    # or inf there would become NaN in dw, where torch keeps it out. Such input takes im2col.
+    if nd == 2 and worth_it(w, stride) and np.isfinite(xp).all():
         images = _images_per_chunk(xp, w, groups, out_size, shifted=True)
         dw = conv2d_shifted_dw(dy, xp, w.shape[2:], groups, dilation, images)
     else:
@@ -141,10 +144,8 @@ def _backward(dy, x, w, stride, pads, dilation, groups, mode, out_size):
 
 
 def _budget(fname, spec, itemsize, max_bytes):
-    # the same estimate as coursecnn.ref: one column entry per pixel a kernel tap reads
-    taps = int(np.prod(spec.kernel_size)) * spec.in_channels
-    nbytes = spec.batch * taps * int(np.prod(spec.out_size)) * itemsize
-    memory_budget(fname, nbytes, max_bytes, "the im2col matrix", "use less padding or a smaller batch")
+    # the same estimate as coursecnn.ref (columns, padded input, output), so both refuse alike
+    conv_budget(fname, spec, itemsize, max_bytes, backward=fname.endswith("_backward"))
 
 
 def _conv(fname, nd, x, w, b, stride, padding, dilation, groups, padding_mode, max_bytes):
@@ -251,8 +252,8 @@ def conv3d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding
 # ---------------------------------------------------------------------- transposed convolution
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> ndarray
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, *, max_bytes=None):
+    """conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, *, max_bytes=None) -> ndarray
 
     :func:`coursecnn.ref.conv_transpose2d`, faster: same arguments, result and errors.
 
@@ -263,6 +264,7 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
     """
     x, w, b, spec = conv_arrays("conv_transpose2d", 2, x, w, b, stride, padding, dilation, groups,
                                 transposed=True, output_padding=output_padding)
+    conv_transpose_budget("conv_transpose2d", spec, x.itemsize, max_bytes)
     n, c_in, groups = spec.batch, spec.in_channels, spec.groups
     full = tuple(o + 2 * p for o, p in zip(spec.out_size, spec.padding))
     wmat = w.reshape(groups, c_in // groups, w[0].size)  # (C_in, C_out/G, *F) -> (G, C_in/G, C_out/G * F)

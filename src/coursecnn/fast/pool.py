@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 
+# N-max pooling ranks a window's entries by comparing every pair: k_h k_w (k_h k_w - 1) / 2 passes.
+# Above this many taps, the reference's sort is faster (a 24x24 window: 1 ms against 0.3 s).
+_PAIRWISE_TAPS = 16
+
+
 def _pad(x, p, value):
     """A new array: ``x`` with ``p[0]`` rows and ``p[1]`` columns of ``value`` on each side."""
     return np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), constant_values=value)
@@ -152,7 +157,8 @@ def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
         [[3.5]]
     """
     x, spec = pool_array("nmax_pool2d", x, kernel_size, stride, padding)
-    if x.size == 0 or not np.isfinite(x).all():
+    taps = spec.kernel_size[0] * spec.kernel_size[1]
+    if x.size == 0 or taps > _PAIRWISE_TAPS or not np.isfinite(x).all():
         return ref.nmax_pool2d(x, kernel_size, n, stride, padding)
     n = ref.pool._check_n(n, spec, x.shape[2:])
     p = spec.padding
@@ -201,7 +207,8 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None
         sw = ref.pool._check_switches(indices, dy.shape, x.shape[2:], fname, "indices")
         _check_in_windows(sw, x.shape[3], k, s, p)
         return _scatter_switches(dy, sw, x.shape)
-    if x.size == 0 or not np.isfinite(x).all():
+    # the phase planes multiply dy by 0/1 masks: a NaN or inf in dy must take the reference's path
+    if x.size == 0 or not np.isfinite(x).all() or not np.isfinite(dy).all():
         return ref.max_pool2d_backward(dy, x, kernel_size, stride, padding)
     xp = _pad(x, p, -np.inf) if any(p) else x
     # offset by offset over the window, first to last: see _phases.py
@@ -245,7 +252,8 @@ def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
     x, spec = pool_array(fname, x, kernel_size, stride, padding)
     n = ref.pool._check_n(n, spec, x.shape[2:])
     dy = _check_dy(fname, dy, x, spec.out_size)
-    if x.size == 0 or not np.isfinite(x).all():
+    taps = spec.kernel_size[0] * spec.kernel_size[1]
+    if x.size == 0 or taps > _PAIRWISE_TAPS or not np.isfinite(x).all() or not np.isfinite(dy).all():
         return ref.nmax_pool2d_backward(dy, x, kernel_size, n, stride, padding)
     k, s, p = spec.kernel_size, spec.stride, spec.padding
     dxp = _phases.nmax_pool_backward(dy, _pad(x, p, -np.inf) if any(p) else x, k, s, spec.out_size, n)

@@ -64,12 +64,26 @@ def _args(fname, x, running_mean, running_var, weight, bias, training, eps):
     running_var = _per_channel(running_var, "running_var", c)
     weight = _per_channel(weight, "weight", c)
     bias = _per_channel(bias, "bias", c)
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and np.isinf(v).any():
+            # the result would depend on the arithmetic's order: PyTorch, which computes
+            # x * a + (bias - mean * a), gives NaN where this formula gives +-inf
+            raise ValueError(f"{fname}: {name} holds an infinity, which makes the normalized values inf or NaN "
+                             f"depending on the order of the arithmetic; give a finite {name}")
     if not isinstance(training, (bool, np.bool_)):
         raise TypeError(f"{fname}: training must be True or False, got {training!r}")
     eps = _number(eps, "eps", 0.0)
+    if training and eps == 0:
+        # a constant channel has variance 0, and 0 / sqrt(0) is NaN: PyTorch refuses eps <= 0 here
+        raise ValueError(
+            f"{fname}: eps must be positive in training mode (a constant channel has variance 0, and "
+            f"(x - mean) / sqrt(0 + eps) would be NaN), got {eps!r}; use the default 1e-5"
+        )
     if training:
         m = x.shape[0] * x.shape[2] * x.shape[3]
-        if m < 2:
+        # an empty batch normalizes to an empty result, as in PyTorch; the running statistics
+        # need a variance, so there it is refused too
+        if m == 1 or (m == 0 and fname == "batch_norm_running_stats"):
             raise ValueError(
                 f"{fname}: in training mode every channel needs more than 1 value to have a variance; "
                 f"x has shape {x.shape}, so each channel has {m} (use a larger batch, or training=False)"
@@ -91,6 +105,8 @@ def _as_map(v):
 
 def _statistics(x, running_mean, running_var, training):
     """The mean and (biased) variance that normalize ``x``, each of shape ``(C,)``."""
+    if training and x.size == 0:  # nothing to normalize: no statistics (and no empty-mean warning)
+        return np.zeros(x.shape[1], x.dtype), np.ones(x.shape[1], x.dtype)
     if training:
         return x.mean(axis=_AXES), x.var(axis=_AXES)
     return running_mean, running_var
@@ -115,7 +131,9 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
         bias: the shift ``beta``, shape ``(C,)``; ``None`` means zeros. Default: ``None``.
         training (bool): normalize with the batch's own statistics (``True``) or with the
             running ones (``False``). Default: ``True``.
-        eps (float): added to the variance before the square root, ``>= 0``. Default: ``1e-5``.
+        eps (float): added to the variance before the square root: positive in training mode
+            (as in PyTorch: a constant channel has variance 0), ``>= 0`` in evaluation mode.
+            Default: ``1e-5``.
 
     Returns:
         An array of shape ``(N, C, H, W)``.
@@ -123,7 +141,7 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
     Example::
 
         >>> x = np.array([[[[1.0, 3.0]]], [[[5.0, 7.0]]]])  # (2, 1, 1, 2): one channel, 4 values
-        >>> batch_norm2d(x, eps=0.0).ravel() * np.sqrt(5)
+        >>> np.round(batch_norm2d(x).ravel() * np.sqrt(5), 4)  # mean 4, variance 5
         array([-3., -1.,  1.,  3.])
     """
     x, running_mean, running_var, weight, bias, eps = _args(
@@ -244,7 +262,7 @@ def batch_norm2d_backward(dy, x, running_mean=None, running_var=None, weight=Non
     dbias = dy.sum(axis=_AXES)
     dweight = (dy * x_hat).sum(axis=_AXES)
     g = dy if weight is None else dy * _as_map(weight)
-    if not training:
+    if not training or x.size == 0:
         return g * s, dweight, dbias
     # The two extra terms: the mean and the variance each pass on a share of the gradient.
     g_mean = g.mean(axis=_AXES, keepdims=True)

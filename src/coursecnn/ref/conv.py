@@ -14,7 +14,7 @@ all windows at once. ``coursecnn.fast`` holds faster versions of the same functi
 
 import numpy as np
 
-from .._checks import conv_arrays, grad_like, loop_budget, memory_budget, x_layout
+from .._checks import conv_arrays, conv_budget, conv_transpose_budget, grad_like, loop_budget, x_layout
 from .columns import col2im, im2col
 from .conv_forms import conv2d_as_matrix, conv2d_fft  # exported from here too
 from .padding import pad2d, pad_spatial, pad_spatial_backward
@@ -178,8 +178,8 @@ def conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1, groups=1,
 
 
 def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0,
-                           groups=1, dilation=1, *, max_steps=None):
-    """conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, *, max_steps=None) -> ndarray
+                           groups=1, dilation=1, *, max_steps=None, max_bytes=None):
+    """conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, *, max_steps=None, max_bytes=None) -> ndarray
 
     :func:`conv_transpose2d` as loops: every input value ``x[n, c, i, j]``
     adds a copy of its kernel, scaled by the value, onto the output at
@@ -192,6 +192,8 @@ def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0,
         b, stride, padding, output_padding, groups, dilation: as in
             :func:`conv_transpose2d`.
         max_steps (int): as in :func:`conv2d_naive`. Default: ``None``.
+        max_bytes (int): as in :func:`conv_transpose2d` (few loop steps may still fill a
+            huge output when the stride is large). Default: ``None``.
 
     Returns:
         An array of shape ``(N, C_out, H_out, W_out)``.
@@ -208,6 +210,7 @@ def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0,
                                 output_padding=output_padding)
     N, C_in, (H, W) = spec.batch, spec.in_channels, spec.in_size
     loop_budget(fname, N * C_in * H * W, max_steps, "use conv_transpose2d")
+    conv_transpose_budget(fname, spec, x.itemsize, max_bytes)
     w = dilate_kernel(w, spec.dilation)
     C_og, F_h, F_w = w.shape[1:]  # output channels per group, kernel size
     C_ig = C_in // spec.groups  # input channels per group
@@ -302,11 +305,9 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
 
 
 def _im2col_budget(fname, spec, itemsize, max_bytes):
-    """The columns hold every input pixel once per kernel tap that reads it."""
-    taps = int(np.prod(spec.kernel_size)) * spec.in_channels
-    nbytes = spec.batch * taps * int(np.prod(spec.out_size)) * itemsize
-    memory_budget(fname, nbytes, max_bytes, "the im2col matrix",
-                  "use less padding or a smaller batch")
+    """The columns (every input pixel once per kernel tap that reads it), the padded input and
+    the output, or in a backward pass the columns' gradient too: see ``conv_budget``."""
+    conv_budget(fname, spec, itemsize, max_bytes, backward=fname.endswith("_backward"))
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
@@ -528,8 +529,9 @@ def conv3d_backward(dy, x, w, stride=1, padding=0, dilation=1, groups=1, padding
 # -------------------------------------------------------------------- transposed convolution
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1) -> ndarray
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, *,
+                     max_bytes=None):
+    """conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, *, max_bytes=None) -> ndarray
 
     Applies a 2D transposed convolution (sometimes called a "deconvolution"): every input value
     scatters a copy of the kernel, scaled by the value, into the output, the copies ``stride``
@@ -550,6 +552,8 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
             ``stride`` or ``dilation``. Default: ``0``.
         groups (int): channel groups. Default: ``1``.
         dilation (int or pair): spacing of the kernel taps. Default: ``1``.
+        max_bytes (int): refuse to run when the columns and the output would take more
+            memory than this. Default: ``None``, meaning 1 GiB.
 
     Returns:
         An array of shape ``(N, C_out, H_out, W_out)`` with
@@ -565,6 +569,7 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups
     """
     x, w, b, spec = conv_arrays("conv_transpose2d", 2, x, w, b, stride, padding, dilation, groups,
                                 transposed=True, output_padding=output_padding)
+    conv_transpose_budget("conv_transpose2d", spec, x.itemsize, max_bytes)
     N, C_in, G = spec.batch, spec.in_channels, spec.groups
     C_og, F_h, F_w = w.shape[1:]
     H, W = spec.in_size

@@ -4,7 +4,10 @@ Both give the numbers of :func:`coursecnn.ref.conv2d`; they are here to be read 
 compared, and both check what they would cost before they start.
 """
 
+import warnings
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .._checks import _fail, as_array, conv_arrays, memory_budget, pair, positive
 
@@ -25,9 +28,15 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     its error is relative to the *largest* input, not to the output itself:
     about ``eps * C * F_h * F_w * max|x| * max|w|`` (``eps`` is 2.2e-16 in
     float64, 1.2e-7 in float32). Outputs much smaller than that, next to
-    one very large pixel, can lose all their digits (:func:`conv2d` does
-    not). For the same reason a NaN or an infinity would spread to every
-    output, so non-finite input is refused.
+    one very large pixel, would lose all their digits (:func:`conv2d` does
+    not). So the result is checked: each window's own scale, ``max|w|``
+    times the sum of ``|x|`` over the window, must be large enough that
+    that error is below ``sqrt(eps)`` of it. Where it is not (a pixel of
+    1e20 among ones), the function warns (``RuntimeWarning``) and returns
+    :func:`conv2d`'s result instead: correct, and slower. Windows that
+    hold only zeros get exactly ``b`` (the transform would leave a trace
+    of rounding there). For the same reason a NaN or an infinity would
+    spread to every output, so non-finite input is refused.
 
     Args:
         x: input of shape ``(N, C, H, W)``, finite.
@@ -60,9 +69,12 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     N, K, C = spec.batch, spec.out_channels, spec.in_channels
     H, W = spec.in_size
     F_h, F_w = spec.kernel_size
-    # complex spectra of x, w and y (16 bytes a value), then y in full
+    # complex spectra of x, w and y (16 bytes a value; the inverse
+    # transform holds y's twice), then y in full and its valid part
     freqs = H * (W // 2 + 1)
-    nbytes = 16 * freqs * (N * C + K * C + N * K) + 8 * N * K * H * W
+    valid = (H - F_h + 1) * (W - F_w + 1)
+    nbytes = (16 * freqs * (N * C + K * C + 2 * N * K)
+              + 8 * N * K * (H * W + valid))
     memory_budget(fname, nbytes, max_bytes, "the Fourier transforms",
                   "use conv2d")
     # cross-correlation = convolution with the flipped kernel
@@ -76,9 +88,41 @@ def conv2d_fft(x, w, b=None, *, max_bytes=None):
     full = np.fft.irfft2(yf, s=(H, W))
     # drop the wrapped-around rows and columns
     y = full[:, :, F_h - 1 :, F_w - 1 :].astype(x.dtype)
+    # where the rounding would swamp a window's own values: conv2d
+    scale = _window_scale(x, w)
+    if _rounding_swamps(fname, x, w, scale, y.dtype):
+        from .conv import conv2d  # here: conv imports this module
+
+        return conv2d(x, w, b)
+    # a window of zeros sums to exactly 0, not to a trace of rounding
+    y[np.broadcast_to(scale == 0, y.shape)] = 0
     if b is not None:
         y += b.reshape(1, K, 1, 1)
     return y
+
+
+def _window_scale(x, w):
+    """Each window's own scale, ``max|w|`` times the sum of ``|x|`` over the window and the
+    channels: ``(N, 1, H_out, W_out)``."""
+    sums = sliding_window_view(np.abs(x).sum(axis=1), w.shape[2:], axis=(1, 2)).sum(axis=(-2, -1))
+    return (np.abs(w).max() * sums)[:, None]
+
+
+def _rounding_swamps(fname, x, w, scale, dtype):
+    """Whether the transform's rounding, about ``eps C F_h F_w max|x| max|w|`` (with a margin of
+    4), exceeds ``sqrt(eps)`` of some non-zero window's scale; if so, say so in a warning."""
+    if x.size == 0:
+        return False  # an empty batch: nothing to round
+    eps = np.finfo(dtype).eps
+    err = 4 * eps * w[0].size * np.abs(x).max() * np.abs(w).max()
+    if not np.any((scale > 0) & (err > np.sqrt(eps) * scale)):
+        return False
+    warnings.warn(
+        f"{fname}: the transform's rounding (up to {err:.3g}, from max|x| = {np.abs(x).max():.3g}) would swamp "
+        f"windows whose values are as small as {scale[scale > 0].min():.3g}; computed with conv2d instead "
+        "(exact, slower)", RuntimeWarning, stacklevel=3,
+    )
+    return True
 
 
 def conv2d_as_matrix(kernel, input_hw, stride=1, padding=0, dilation=1, *, max_bytes=None):

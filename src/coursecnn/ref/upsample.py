@@ -13,6 +13,12 @@ default) pixels are unit squares and output pixel ``i`` samples the input at
 output coincide, and ``i`` samples at ``i * (H - 1) / (H_out - 1)``. Nearest neighbour takes
 ``floor(i * H / H_out)``. When a ``scale_factor`` is given, ``1 / scale_factor`` replaces
 ``H / H_out``, as in PyTorch.
+
+The matrices are how the method is explained (:func:`interpolation_matrix`), but they are
+not how :func:`interpolate` computes: almost every entry of ``A`` is 0, and ``0 * NaN`` is NaN,
+so one NaN or inf in ``x`` would fill whole rows and columns of ``y``. Each output instead reads
+only its 1, 2 or 4 neighbours along each axis (the *taps*: an index and a weight each), exactly
+the ones PyTorch reads, so a NaN spreads where PyTorch's does and nowhere else.
 """
 
 import math
@@ -20,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from .._checks import as_array
+from .._checks import as_array, loop_budget, memory_budget
 
 __all__ = ["interpolate", "interpolate_naive", "interpolate_backward", "interpolation_matrix"]
 
@@ -72,6 +78,11 @@ def _sizes(in_hw, size, scale_factor):
 
 def _args(x, size, scale_factor, mode, align_corners):
     x = as_array(x, "x", 4, _LAYOUT)
+    # only the batch may be empty (PyTorch's rule): there is nothing to sample from otherwise
+    if x.shape[1] == 0:
+        raise ValueError(f"x has no channels: shape {x.shape}, expected {_LAYOUT} with C >= 1")
+    if 0 in x.shape[2:]:
+        raise ValueError(f"x has an empty height or width: shape {x.shape}; both must be at least 1")
     align = _check_mode(mode, align_corners)
     out, scales = _sizes(x.shape[2:], size, scale_factor)
     return x, out, scales, align
@@ -80,13 +91,14 @@ def _args(x, size, scale_factor, mode, align_corners):
 # --------------------------------------------------------------------------- where each sample lies
 
 
-def _source_position(i, n_in, n_out, scale, align_corners, clamp=True):
+def _source_position(i, n_in, n_out, scale, align_corners, clamp=True, dtype=np.float64):
     """Where output index ``i`` (an int or an array) samples the input axis (bilinear clamps
-    it to the first pixel's centre, bicubic does not: PyTorch's rule)."""
+    it to the first pixel's centre, bicubic does not: PyTorch's rule), computed in ``dtype``
+    as PyTorch computes it for that dtype (float32 for float32 input)."""
     if align_corners:
-        return i * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
-    src = (i + 0.5) * scale - 0.5
-    return np.maximum(src, 0.0) if clamp else src
+        return i * np.asarray((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0, dtype)
+    src = (np.asarray(i, dtype) + dtype(0.5)) * dtype(scale) - dtype(0.5)
+    return np.maximum(src, dtype(0)) if clamp else src
 
 
 _CUBIC_A = -0.75  # the cubic convolution kernel's free parameter, as in PyTorch
@@ -106,8 +118,8 @@ def _cubic_weights(t):
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
-def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None):
-    """interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None) -> ndarray
+def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None, *, max_bytes=None):
+    """interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, scale=None, *, max_bytes=None) -> ndarray
 
     The ``(out_size, in_size)`` matrix that interpolates one axis: ``A @ v`` resamples a vector
     ``v`` of ``in_size`` values to ``out_size`` values. Each row holds the weights of one
@@ -120,6 +132,8 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
         align_corners (bool, optional): as in :func:`interpolate`. Default: ``None`` (False).
         scale (float, optional): input steps per output step; ``None`` means
             ``in_size / out_size``. Default: ``None``.
+        max_bytes (int): refuse to build a matrix larger than this. Default: ``None``, meaning
+            1 GiB.
 
     Returns:
         A float64 array of shape ``(out_size, in_size)`` whose rows sum to 1.
@@ -136,6 +150,8 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
     n_out = _positive_number(out_size, "out_size", integral=True)
     align = _check_mode(mode, align_corners)
     scale = n_in / n_out if scale is None else _positive_number(scale, "scale", integral=False)
+    memory_budget("interpolation_matrix", 8 * n_out * n_in, max_bytes, "the matrix",
+                  "use interpolate, which never builds it")
     i = np.arange(n_out)
     a = np.zeros((n_out, n_in))
     if mode == "nearest":
@@ -157,15 +173,63 @@ def interpolation_matrix(in_size, out_size, mode="nearest", align_corners=None, 
     return a
 
 
-# --------------------------------------------------------------------------- forward and backward
-
-
 def _matrices(in_hw, out, scales, mode, align):
+    """The row and column matrices (``coursecnn.torch`` multiplies by them)."""
     return [interpolation_matrix(n, o, mode, None if mode == "nearest" else align, s) for n, o, s in zip(in_hw, out, scales)]
 
 
-def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> ndarray
+def _taps(n_in, n_out, mode, align, scale, dtype=np.float64):
+    """The neighbours each output index reads along one axis: a list of ``(index, weight)``
+    pairs of ``(n_out,)`` arrays, one pair per tap (1 for nearest, 2 linear, 4 cubic). They are
+    the non-zero pattern of :func:`interpolation_matrix`'s rows, plus PyTorch's taps of weight 0
+    (the right neighbour of a sample that falls exactly on a pixel): PyTorch multiplies those too,
+    so a NaN there spreads in PyTorch, and here as well."""
+    i = np.arange(n_out)
+    dtype = np.dtype(dtype).type if np.dtype(dtype) in (np.float32, np.float64) else np.float64
+    if mode == "nearest":
+        index = np.floor(i * np.asarray(scale, dtype)).astype(np.int64)
+        return [(np.minimum(index, n_in - 1), np.ones(n_out, dtype))]
+    if mode == "bicubic":
+        src = _source_position(i, n_in, n_out, scale, align, clamp=False, dtype=dtype)
+        left = np.floor(src).astype(np.int64)
+        weights = _cubic_weights(src - left.astype(dtype))
+        return [(np.clip(left + k, 0, n_in - 1), wt) for k, wt in zip((-1, 0, 1, 2), weights)]
+    if n_in == n_out:
+        # PyTorch copies an axis whose size does not change, as the taps (i, 1) and (i, 0): an
+        # inf then meets 0 * inf and becomes NaN there, in PyTorch and here
+        return [(i, np.ones(n_out, dtype)), (i, np.zeros(n_out, dtype))]
+    src = _source_position(i, n_in, n_out, scale, align, dtype=dtype)
+    left = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    t = src - left.astype(dtype)
+    return [(left, dtype(1) - t), (np.minimum(left + 1, n_in - 1), t)]
+
+
+def _resample(v, taps, axis, dtype):
+    """Resample ``v`` along ``axis`` (2 or 3): ``sum_k weight_k * v[..., index_k, ...]``."""
+    out = None
+    with np.errstate(invalid="ignore", over="ignore"):  # 0 * inf is NaN here as in PyTorch, silently
+        for index, weight in taps:
+            shape = (-1, 1) if axis == 2 else (-1,)
+            term = np.take(v, index, axis=axis)  # a new array: scaled in place, no second copy
+            term *= weight.astype(dtype).reshape(shape)
+            out = term if out is None else np.add(out, term, out=out)
+    return out
+
+
+def _budget(fname, shape, in_hw, out, itemsize, max_bytes):
+    """The result, the half-resampled maps (rows done, columns not) and one tap's temporary
+    array of each, for ``N C`` maps of ``in_hw`` -> ``out`` (or back, in a backward pass)."""
+    maps = shape[0] * shape[1]
+    values = 2 * maps * (out[0] * in_hw[1] + out[0] * out[1]) + maps * in_hw[0] * in_hw[1]
+    memory_budget(fname, values * itemsize, max_bytes, "the resized maps",
+                  "use a smaller size or scale_factor, or resize fewer maps at a time")
+
+
+# --------------------------------------------------------------------------- forward and backward
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_bytes=None):
+    """interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_bytes=None) -> ndarray
 
     Resize every map of ``x`` by nearest-neighbour or bilinear interpolation
     (``torch.nn.functional.interpolate`` on a 4D input).
@@ -178,9 +242,13 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         align_corners (bool, optional): bilinear and bicubic: ``True`` makes the corner pixels of input
             and output coincide; ``None`` means ``False`` (pixels are squares, their centres
             are sampled). Default: ``None``.
+        max_bytes (int): refuse to run when the result and the temporary arrays would take
+            more memory than this. Default: ``None``, meaning 1 GiB.
 
     Returns:
-        An array of shape ``(N, C, H_out, W_out)``.
+        An array of shape ``(N, C, H_out, W_out)`` and ``x``'s dtype (float32 stays float32;
+        integers become float64). A NaN or inf in ``x`` reaches only the outputs that read it,
+        as in PyTorch.
 
     Example::
 
@@ -196,9 +264,24 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
                [3. , 3.5, 4. ]])
     """
     x, out, scales, align = _args(x, size, scale_factor, mode, align_corners)
-    a, b = _matrices(x.shape[2:], out, scales, mode, align)
-    # rows with A, columns with B, every map at once: y[n, c] = A @ x[n, c] @ B.T
-    return np.einsum("ih,nchw,jw->ncij", a, x, b)
+    _budget("interpolate", x.shape, x.shape[2:], out, x.itemsize, max_bytes)
+    rows, cols = (_taps(n, o, mode, align, s, x.dtype) for n, o, s in zip(x.shape[2:], out, scales))
+    # y = A x B^T, each product as a few gathers (the taps) instead of a dense matrix: rows first
+    return _resample(_resample(x, rows, 2, x.dtype), cols, 3, x.dtype)
+
+
+def _scatter(dv, taps, axis, n_in):
+    """The adjoint of :func:`_resample`: add ``weight_k * dv`` back at ``index_k`` along ``axis``."""
+    shape = list(dv.shape)
+    shape[axis] = n_in
+    out = np.zeros(shape, dv.dtype)
+    where = (slice(None),) * axis
+    with np.errstate(invalid="ignore", over="ignore"):
+        for index, weight in taps:
+            wshape = (-1, 1) if axis == 2 else (-1,)
+            # np.add.at, not out[...] += ...: several outputs read the same pixel, and each adds
+            np.add.at(out, where + (index,), dv * weight.astype(dv.dtype).reshape(wshape))
+    return out
 
 
 def _bicubic_at(x, i, j, out_hw, scales, align):
@@ -216,12 +299,14 @@ def _bicubic_at(x, i, j, out_hw, scales, align):
     return value
 
 
-def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> ndarray
+def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_steps=None,
+                      max_bytes=None):
+    """interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_steps=None, max_bytes=None) -> ndarray
 
     :func:`interpolate` with a loop over the output pixels: for each one, find where it falls
     on the input grid and read the nearest pixel, or mix the four around it. Same arguments
-    and result.
+    and result; ``max_steps`` refuses more loop iterations (one per output pixel) than this,
+    default ``None`` meaning 10**6 (a few seconds).
 
     Example::
 
@@ -230,6 +315,8 @@ def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_cor
         array([2. , 2.5, 3. ])
     """
     x, (h_out, w_out), (sh, sw), align = _args(x, size, scale_factor, mode, align_corners)
+    loop_budget("interpolate_naive", h_out * w_out, max_steps, "use interpolate")
+    _budget("interpolate_naive", x.shape, x.shape[2:], (h_out, w_out), x.itemsize, max_bytes)
     h, w = x.shape[2:]
     y = np.zeros(x.shape[:2] + (h_out, w_out), dtype=x.dtype)
     for i in range(h_out):
@@ -259,8 +346,9 @@ def interpolate_naive(x, size=None, scale_factor=None, mode="nearest", align_cor
     return y
 
 
-def interpolate_backward(dy, input_size, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """interpolate_backward(dy, input_size, size=None, scale_factor=None, mode="nearest", align_corners=None) -> ndarray
+def interpolate_backward(dy, input_size, size=None, scale_factor=None, mode="nearest", align_corners=None, *,
+                         max_bytes=None):
+    """interpolate_backward(dy, input_size, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_bytes=None) -> ndarray
 
     Gradient of :func:`interpolate` with respect to its input: each output's gradient goes back
     to the input pixels it was read from, in proportion to their weights (``dx = A^T dy B``).
@@ -269,9 +357,11 @@ def interpolate_backward(dy, input_size, size=None, scale_factor=None, mode="nea
         dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
         input_size: the input's shape ``(N, C, H, W)`` (or just ``(H, W)``).
         size, scale_factor, mode, align_corners: as in the forward call.
+        max_bytes (int): as in :func:`interpolate`. Default: ``None``, meaning 1 GiB.
 
     Returns:
-        An array of shape ``(N, C, H, W)``.
+        An array of shape ``(N, C, H, W)``, ``dy``'s dtype. A NaN or inf in ``dy`` reaches
+        only the pixels its output read, as in PyTorch.
 
     Example::
 
@@ -287,8 +377,14 @@ def interpolate_backward(dy, input_size, size=None, scale_factor=None, mode="nea
     align = _check_mode(mode, align_corners)
     out, scales = _sizes(in_hw, size, scale_factor)
     if dy.shape[2:] != out:
-        raise ValueError(f"dy must have the output's spatial size {out}, got shape {dy.shape}")
+        given = f"size={size!r}" if size is not None else f"scale_factor={scale_factor!r}"
+        raise ValueError(f"dy must have the output's spatial size {out} (what {given} makes of the input's "
+                         f"{in_hw}), got shape {dy.shape}")
     if len(input_size) == 4 and tuple(input_size[:2]) != dy.shape[:2]:
         raise ValueError(f"dy's (N, C) {dy.shape[:2]} must match input_size's {tuple(input_size[:2])}")
-    a, b = _matrices(in_hw, out, scales, mode, align)
-    return np.einsum("ih,ncij,jw->nchw", a, dy, b)
+    _budget("interpolate_backward", dy.shape, out, in_hw, dy.itemsize, max_bytes)
+    if mode == "bicubic" and in_hw == out:
+        return dy.copy()  # PyTorch's bicubic backward copies dy when the size does not change
+    rows, cols = (_taps(n, o, mode, align, s, dy.dtype) for n, o, s in zip(in_hw, out, scales))
+    # dx = A^T dy B: every output's gradient goes back to the pixels it read, weighted, tap by tap
+    return _scatter(_scatter(dy, cols, 3, in_hw[1]), rows, 2, in_hw[0])
