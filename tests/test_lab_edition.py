@@ -7,6 +7,7 @@ folder handling (interrupted builds, user files, bad paths).
 """
 
 import ast
+import copy
 import json
 import os
 import re
@@ -181,6 +182,61 @@ def test_a_test_cell_that_needs_another_test_cell_is_refused():
         editions.check_tests_stand_alone(nb, "c.ipynb")
 
 
+def _solution_expressions(source):
+    """The solution's key expressions (operators or calls, at least 5 characters without spaces),
+    spaces removed: what a visible test's message must not spell out."""
+    found = set()
+    for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", source, re.S) or [source]:
+        for node in ast.walk(ast.parse(textwrap.dedent(region))):
+            if isinstance(node, (ast.BinOp, ast.Compare, ast.Call, ast.Subscript, ast.BoolOp)):
+                flat = re.sub(r"\s+", "", ast.unparse(node))
+                if len(flat) >= 5 and re.search(r"[-+*/%<>=@]", flat):
+                    found.add(flat)
+    return found
+
+
+def _visible_messages(source):
+    """Every string a visible test cell holds (messages, hints, names), hidden tests removed."""
+    visible = re.sub(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", "", source, flags=re.S)
+    return [n.value for n in ast.walk(ast.parse(visible)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def test_visible_tests_check_and_do_not_tell_the_answer():
+    """No visible test message contains the solution's key expressions, unless the exercise's rule
+    (published with it, e.g. "v' = momentum * v + g") states that expression itself."""
+    assert "lr*y*x" in _solution_expressions("def f():\n    ### BEGIN SOLUTION\n    return w + lr * y * x\n"
+                                             "    ### END SOLUTION")
+    checked = 0
+    for path in CHAPTERS:
+        nb = read_notebook(path)
+        for ex in exercise_list(nb, path.stem):
+            keys = _solution_expressions(text(nb["cells"][ex["solution"]]))
+            given = re.sub(r"\s+", "", ex["rule"])
+            for message in _visible_messages(text(nb["cells"][ex["test"]])):
+                flat = re.sub(r"\s+", "", message)
+                told = sorted(k for k in keys if k in flat and k not in given)
+                assert not told, f"{path.name}, {ex['label']}: a visible test's message gives {told[0]!r} away: {message!r}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_lab_test_cells_open_with_what_they_need_and_run_all_goes_on(lab_notebooks):
+    for stem, (src, nb) in lab_notebooks.items():
+        exercises = exercise_list(src, stem)
+        for ex in exercises:
+            cell = nb["cells"][ex["test"] + 1]  # +1: the setup cell
+            first = text(cell).split("\n")[0]
+            assert first.startswith(f"from coursecnn.lab import needs; needs({ex['label']!r}, "), first
+            assert all(repr(fn) in first for fn in ex["functions"] if fn in text(cell)), first
+            assert editions.RAISES_TAG in cell["metadata"]["tags"]
+        if exercises:
+            last = nb["cells"][-1]
+            assert last["id"] == editions.SUMMARY_CELL_ID
+            assert all(repr(ex["label"]) in text(last) for ex in exercises)
+        else:
+            assert editions.SUMMARY_CELL_ID not in json.dumps(nb)
+
+
 # --- the setup check and error notes, in a real kernel ----------------------------------------
 
 @pytest.mark.slow
@@ -204,6 +260,40 @@ def test_setup_cell_stops_with_one_message_and_errors_name_the_rule():
     assert err.ename == "SetupError" and len(err.traceback) == 1
     assert err.traceback[0].startswith("This notebook needs torch, which this Python cannot import.")
     assert "make lab" in err.traceback[0]
+
+
+@pytest.mark.slow
+def test_run_all_runs_an_untouched_chapter_to_its_summary_and_a_test_run_first_says_what_to_run():
+    """Run All as JupyterLab does it (stop at an error, except in a cell tagged raises-exception):
+    every cell of the untouched pooling chapter runs, each test cell says its exercise is still to
+    do, and the summary lists them. Then, in a fresh kernel, a test cell run first."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = ROOT / "book" / "chapters" / "pooling.ipynb"
+    src = read_notebook(path)
+    lab = lab_notebook(src, glue=AnyGlue(), source_dir=path.parent, name="book/chapters/pooling.ipynb",
+                       titles=editions._titles(ROOT))
+    nb = nbformat.from_dict(lab)
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code)
+    failed = [c for c in code if any(o.output_type == "error" for o in c.outputs)]
+    exercises = exercise_list(src, "pooling")
+    assert [c.id for c in failed] == [src["cells"][ex["test"]]["id"] for ex in exercises]
+    shown = "".join(o.get("text", "") for o in code[-1].outputs)
+    for ex in exercises:
+        assert f"{ex['label']} ({ex['title']}): still to do" in shown, shown
+    assert f"0 of {len(exercises)} passed" in shown
+
+    test = nbformat.from_dict(copy.deepcopy(lab["cells"][exercises[0]["test"] + 1]))
+    alone = nbformat.v4.new_notebook(cells=[test])
+    NotebookClient(alone, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    err = [o for o in alone.cells[0].outputs if o.output_type == "error"][0]
+    assert err.ename == "RunFirst" and len(err.traceback) == 1, err
+    assert err.traceback[0].startswith("pooling exercise 1: run the cells above this one first")
+    assert "window_counts" in err.traceback[0] and "Run All Above Selected Cell" in err.traceback[0]
 
 
 # --- edition folders -------------------------------------------------------------------------

@@ -500,6 +500,63 @@ def setup_cell(nb, name="notebook"):
             "execution_count": None, "outputs": [], "source": setup_cell_source(rules)}
 
 
+# JupyterLab (and nbclient) run on past an error in a cell with this tag: Run All runs the
+# whole chapter, untouched exercises included, and their test cells show what is left to do.
+RAISES_TAG = "raises-exception"
+SUMMARY_CELL_ID = "coursecnn-summary"
+
+
+def _raises_at_top(text):
+    """True when running the cell itself raises (a stub outside any function)."""
+    tree = _parse(text)
+    return tree is not None and any(isinstance(node, ast.Raise) for node in tree.body)
+
+
+def test_needs(cell_source, exercise):
+    """The names an exercise's test cell uses and does not define itself (builtins aside)."""
+    tree = _parse(cell_source)
+    if tree is None:
+        return []
+    used = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in used:
+            used.append(node.id)
+    bound = _bound_anywhere(tree) | set(dir(builtins)) | {"get_ipython", "display", "In", "Out"}
+    own = [n for n in exercise["functions"] if n in used and n not in bound]
+    return own + [n for n in used if n not in bound and n not in own]
+
+
+def lab_test_line(cell_source, exercise):
+    """The line that opens a test cell in the student notebooks (see ``coursecnn.lab.needs``)."""
+    names = "".join(f", {n!r}" for n in test_needs(cell_source, exercise))
+    return f"from coursecnn.lab import needs; needs({exercise['label']!r}{names})"
+
+
+def lab_test_cell(cell, exercise):
+    """An exercise's test cell as the student notebooks have it: opened by a line that says which
+    cells to run first (in a kernel that lacks what the tests use) and records the result, and
+    tagged ``raises-exception`` so that Run All carries on past a failing test."""
+    new = copy.deepcopy(cell)
+    text = source_text(cell)
+    new["source"] = lab_test_line(text, exercise) + "\n" + text
+    _add_tag(new, RAISES_TAG)
+    return new
+
+
+def summary_cells(exercises):
+    """The last cells of a student notebook: a heading, and a cell listing every exercise's
+    status in the kernel (``coursecnn.lab.summary``)."""
+    pairs = ",\n".join(f"    ({ex['label']!r}, {ex['title']!r})" for ex in exercises)
+    text = ("## Your exercises\n\nRun All ends here: the cell below lists every exercise as its tests "
+            "last ran in this kernel (passed, failed with the check's message, still to do, or not run).")
+    return [
+        {"cell_type": "markdown", "id": SUMMARY_CELL_ID + "-heading", "metadata": {}, "source": text},
+        {"cell_type": "code", "id": SUMMARY_CELL_ID, "metadata": {"tags": ["coursecnn-summary"]},
+         "execution_count": None, "outputs": [],
+         "source": f"import coursecnn.lab\n\ncoursecnn.lab.summary([\n{pairs},\n])"},
+    ]
+
+
 def _titles(root):
     """Document name -> its first heading, for ``{doc}`` links without a text."""
     titles = {}
@@ -547,6 +604,14 @@ def lab_notebook(nb, glue=None, source_dir=".", name="notebook", titles=None):
                 raise ExerciseFormatError(str(exc)) from None
         elif cell.get("cell_type") == "code" and GLUE_IMPORT in source_text(cell):
             cell["source"] = source_text(cell).replace(GLUE_IMPORT, LAB_GLUE_IMPORT)
+    exercises = exercise_list(nb, name)
+    for ex in exercises:
+        if ex["test"] is not None:
+            cells[ex["test"]] = lab_test_cell(cells[ex["test"]], ex)
+        if ex["solution"] is not None and _raises_at_top(source_text(cells[ex["solution"]])):
+            _add_tag(cells[ex["solution"]], RAISES_TAG)
+    if exercises:
+        cells.extend(summary_cells(exercises))
     setup = setup_cell(nb, name)
     first_code = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells))
     cells.insert(first_code, setup)
