@@ -77,6 +77,12 @@ def test_dropdown_folds_and_roles_become_text():
         to_markdown("{glue:text}`m:.2f`", glue={})
 
 
+def test_a_role_that_spans_a_line_break_becomes_a_link():
+    md = to_markdown("Every symbol is on the {doc}`notation page\n<../notation>`.\n\n```python\nx = 1\n```")
+    assert md == "Every symbol is on the [notation page](../notation.ipynb).\n\n```python\nx = 1\n```"
+    assert raw_myst("on the {doc}`notation page\n<../notation>`.") == ["{doc}`"]
+
+
 def test_glue_formats_like_myst_nb():
     assert format_glue("70000", ",") == "70,000"
     assert format_glue("0.98765", ".2f") == "0.99"
@@ -235,6 +241,37 @@ def test_lab_test_cells_open_with_what_they_need_and_run_all_goes_on(lab_noteboo
             assert all(repr(ex["label"]) in text(last) for ex in exercises)
         else:
             assert editions.SUMMARY_CELL_ID not in json.dumps(nb)
+
+
+_LINKS = re.compile(r"\]\(([^()\s]+)\)|(?:href|src)=\"([^\"]+)\"")
+
+
+def test_every_link_in_the_lab_edition_opens_a_file_or_anchor_in_it(tmp_path):
+    """Each link of each student notebook's Markdown (links, href, src) leads to a file of the
+    edition, and its #anchor, if any, to a heading there (JupyterLab's ids: spaces as '-')."""
+    out = tmp_path / "lab"
+    build_lab(out, root=ROOT, glue={str(p): AnyGlue() for p in editions.lab_sources(ROOT)})
+    followed = 0
+    for nb_path in sorted(out.rglob("*.ipynb")):
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            for m in _LINKS.finditer(text(cell)):
+                target = m.group(1) or m.group(2)
+                if re.match(r"^(https?|mailto|data):", target):
+                    continue
+                file, _, anchor = target.partition("#")
+                dest = (nb_path.parent / file).resolve() if file else nb_path
+                where = f"{nb_path.relative_to(out)}: {target}"
+                assert dest.is_file() and out.resolve() in dest.parents, f"{where}: no such file in the edition"
+                if anchor:
+                    heads = [re.sub(r"\s", "-", h.strip()) for c in json.loads(dest.read_text())["cells"]
+                             if c["cell_type"] == "markdown" for h in re.findall(r"^#+\s+(.+)$", text(c), re.M)]
+                    assert anchor in heads, f"{where}: no heading with that anchor"
+                followed += 1
+    assert followed >= 10
+    notation = json.loads((out / "notation.ipynb").read_text())
+    assert text(notation["cells"][0]).startswith("# Notation")
 
 
 # --- the setup check and error notes, in a real kernel ----------------------------------------

@@ -915,6 +915,8 @@ def build_lab(out, root=None, glue=None, force=False):
         made[rel] = lab_notebook(nb, glue=values, source_dir=path.parent, name=str(path.relative_to(root)),
                                  titles=titles)
 
+    made.update(_linked_pages(made, root, titles))
+
     def fill(tmp):
         for rel, nb in made.items():
             write_notebook(nb, tmp / rel)
@@ -924,12 +926,44 @@ def build_lab(out, root=None, glue=None, force=False):
     return _build_into(out, fill, force=force, extra={"glue": used, "sources": lab_sources_digest(root)})
 
 
+_LINK = re.compile(r"\]\(([^()\s#]+\.ipynb)(?:#[^()\s]*)?\)")
+
+
+def _linked_pages(made, root, titles):
+    """The book's Markdown pages (e.g. the notation page) that the notebooks link to, each as a
+    notebook of plain Markdown cells (one per section) at the linked path, so that every link
+    of the edition opens in Lab."""
+    pages = {}
+    for rel, nb in made.items():
+        for cell in nb["cells"]:
+            if cell.get("cell_type") != "markdown":
+                continue
+            for target in _LINK.findall(source_text(cell)):
+                linked = Path(os.path.normpath(Path(rel).parent / target))
+                page = Path(root) / "book" / linked.with_suffix(".md")
+                if linked in made or linked in pages or linked.parts[:1] == ("..",) or not page.is_file():
+                    continue
+                text = page.read_text(encoding="utf-8")
+                sections = [s for s in re.split(r"\n(?=## )", text) if s.strip()]
+                cells = []
+                for k, section in enumerate(sections):
+                    try:
+                        md = to_markdown(section.strip("\n"), base=page.parent, where=f"{page.name}, section {k}",
+                                         titles=titles)
+                    except MystError as exc:
+                        raise ExerciseFormatError(str(exc)) from None
+                    cells.append({"cell_type": "markdown", "id": f"{linked.stem}-{k}", "metadata": {}, "source": md})
+                pages[linked] = {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3",
+                                 "language": "python", "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    return pages
+
+
 def lab_sources_digest(root):
     """One hash of everything a lab edition is made from (the notebooks and the package's source),
     to tell whether an existing edition is out of date."""
 
     h = hashlib.sha256()
     root = Path(root)
-    for path in sorted(list(lab_sources(root)) + sorted((root / "src").rglob("*.py"))):
+    for path in sorted(list(lab_sources(root)) + sorted((root / "src").rglob("*.py")) + sorted((root / "book").glob("*.md"))):
         h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
