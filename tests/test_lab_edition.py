@@ -408,14 +408,62 @@ def test_edition_never_links_course_and_keeps_user_files(project):
     assert (book / "chapters" / "my_answers.ipynb").exists()
 
 
-def test_lab_rebuild_refuses_to_overwrite_a_students_work(project):
+def _run_and_save(nb):
+    """What Lab writes after Run All and Save: outputs and counts, no change to any source."""
+    for k, c in enumerate(nb["cells"]):
+        if c["cell_type"] == "code":
+            c["execution_count"] = k + 1
+            c["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
+    nb["metadata"]["widgets"] = {"state": {}}
+    return nb
+
+
+def test_a_lab_update_merges_a_students_answers_into_a_chapter_whose_prose_changed(project):
+    import nbformat
+
     out = project / "_build" / "lab"
+    source = project / "book" / "chapters" / "alpha.ipynb"
     build_lab(out, root=project, glue={"alpha": {"n": "1"}})
     mine = out / "chapters" / "alpha.ipynb"
-    mine.write_text(mine.read_text().replace("YOUR CODE HERE", "my answer"))
-    with pytest.raises(FileExistsError, match="chapters/alpha.ipynb"):
-        build_lab(out, root=project, glue={"alpha": {"n": "1"}})
-    assert "my answer" in mine.read_text()
+    # Run and saved only: not a change; the update replaces it, says nothing, keeps nothing.
+    mine.write_text(json.dumps(_run_and_save(json.loads(mine.read_text()))))
+    kept = build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    assert list(kept) == [] and kept.notes == []
+    assert "RAN-OUTPUT" not in mine.read_text()
+
+    # The student answers and adds a cell of their own; the authors reword the prose under them.
+    nb = _run_and_save(json.loads(mine.read_text()))
+    stub = next(c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    stub["source"] = "def triple(x):\n    return x + x + x  # mine"
+    nb["cells"].insert(nb["cells"].index(stub) + 1, {"cell_type": "code", "id": "my-scratch", "metadata": {},
+                                                     "execution_count": 9, "outputs": [], "source": "triple(7)"})
+    mine.write_text(json.dumps(nb))
+    src = json.loads(source.read_text())
+    src["cells"][2]["source"] = "### Exercise 1: triple it\n\nNew words from the authors."
+    source.write_text(json.dumps(src))
+    kept = build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    after = json.loads(mine.read_text())
+    body = [text(c) for c in after["cells"]]
+    assert "New words from the authors." in body[3]
+    assert "def triple(x):\n    return x + x + x  # mine" in body and "triple(7)" in body
+    assert body.index("triple(7)") == body.index("def triple(x):\n    return x + x + x  # mine") + 1
+    assert list(kept) == [] and kept.notes == ["chapters/alpha.ipynb: your 1 answer cell and 1 added cell carried "
+                                               "into the new edition"]
+    nbformat.validate(nbformat.reads(mine.read_text(), as_version=4))
+    # A second update with nothing new changes nothing and keeps the answer.
+    build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    assert "# mine" in mine.read_text()
+
+    # A teaching cell the student edited cannot be carried: their notebook is kept as a notebook.
+    nb = json.loads(mine.read_text())
+    nb["cells"][2]["source"] += "\nprint('my experiment')"
+    mine.write_text(json.dumps(nb))
+    kept = build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    assert list(kept) == ["chapters/alpha.mine.ipynb"], kept
+    assert "alpha.mine.ipynb" in kept.notes[0] and "you edited a cell of the chapter" in kept.notes[0], kept.notes
+    assert "my experiment" in (out / "chapters" / "alpha.mine.ipynb").read_text()
+    assert "my experiment" not in mine.read_text() and "# mine" in mine.read_text()
+    nbformat.validate(nbformat.reads((out / "chapters" / "alpha.mine.ipynb").read_text(), as_version=4))
 
 
 def test_bad_out_paths_get_one_line_errors(project, capsys, monkeypatch):
@@ -495,7 +543,7 @@ def test_validate_names_missing_failing_and_passing_exercises(project, capsys):
     out = project / "_build" / "lab"
     build_lab(out, root=project, glue={"alpha": {"n": "1"}})
     nb = json.loads((out / "chapters" / "alpha.ipynb").read_text())
-    nb["cells"] = [c for c in nb["cells"] if not text(c).startswith(("# Setup check", "from coursecnn.lab"))]
+    nb["cells"] = [c for c in nb["cells"] if not text(c).startswith(("# Setup check", "from coursecnn.lab import glue"))]
     assert editions.nbgrader_meta(nb["cells"][2])["grade_id"] == "alpha-ex1-solution"
     stub = out / "stub.ipynb"
     stub.write_text(json.dumps(nb))

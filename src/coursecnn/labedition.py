@@ -93,7 +93,7 @@ def lab_command(args, root):
         if built_from != editions.lab_sources_digest(root):
             print(f"note: the chapters or the package changed since {out} was built; to update it run "
                   f"`coursecnn edition lab --out {out}` (or `make notebooks`): it keeps your own files and "
-                  "names any chapter you changed (--force keeps yours as NAME.edited)", file=sys.stderr)
+                  "carries your answers into the new chapters (anything it cannot carry stays in NAME.mine.ipynb)", file=sys.stderr)
     else:
         start = time.perf_counter()
         editions.check_rebuild(out, force=args.force)
@@ -115,8 +115,10 @@ def lab_command(args, root):
                 return 1
             glue = {str(Path(root) / r["path"]): r["glue"] for r in results}
         kept = editions.build_lab(out, root=root, glue=glue, force=args.force)
+        for note in getattr(kept, "notes", []):
+            print(f"  {note}")
         for rel in kept:
-            print(f"  kept {out / rel} (not made by the edition)")
+            print(f"  kept {out / rel}" + ("" if rel.endswith(".mine.ipynb") else " (not made by the edition)"))
         print(f"lab edition written: {out} ({time.perf_counter() - start:.0f} s); open it with `make lab`")
     if args.publish:
         copied = publish(out, args.publish)
