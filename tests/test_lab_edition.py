@@ -333,6 +333,28 @@ def test_run_all_runs_an_untouched_chapter_to_its_summary_and_a_test_run_first_s
     assert "window_counts" in err.traceback[0] and "Run All Above Selected Cell" in err.traceback[0]
 
 
+@pytest.mark.slow
+def test_a_failed_check_shows_its_message_first_and_no_frames_of_the_package():
+    import pickle
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from coursecnn.grading import check_close
+
+    with pytest.raises(AssertionError) as caught:
+        check_close([1.0, 2.5], [1.0, 2.0], what="w")
+    assert type(pickle.loads(pickle.dumps(caught.value))) is AssertionError
+    code = "from coursecnn.grading import check_close\n\ncheck_close([1.0, 2.5], [1.0, 2.0], what='w', hint='look again')"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    err = nb.cells[0].outputs[0]
+    assert (err.ename, err.evalue.split(";")[0]) == ("AssertionError", "w differs from the expected values at 1 of 2 entries (max abs error 0.5)")
+    assert err.traceback[0].startswith("AssertionError: w differs") and err.traceback[0].endswith(": look again")
+    assert err.traceback[1] == "(failed at line 3: check_close([1.0, 2.5], [1.0, 2.0], what='w', hint='look again'))"
+    assert "grading.py" not in "\n".join(err.traceback)
+
+
 # --- edition folders -------------------------------------------------------------------------
 
 def _cell(kind, source, **nbgrader):
