@@ -611,3 +611,50 @@ def test_glue_from_the_books_executed_notebooks(project):
     assert list(glue.values()) == [{"n": "12345"}]
     build_lab(project / "_build" / "lab", root=project, glue=glue)
     assert "12,345" in (project / "_build" / "lab" / "chapters" / "alpha.ipynb").read_text()
+
+
+def test_chapter_key_follows_the_code_behind_the_numbers_not_the_prose(tmp_path):
+    from coursecnn.labedition import chapter_key
+
+    pkg = tmp_path / "src" / "coursecnn"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("from .deep import f\n")
+    (pkg / "sub" / "deep.py").write_text("def f():\n    return 1\n")
+    (pkg / "other.py").write_text("x = 1\n")
+    nb_path = tmp_path / "book" / "ch.ipynb"
+    nb_path.parent.mkdir()
+    nb = {"cells": [_cell("markdown", "# Ch\n\nProse."), _cell("code", "from coursecnn.sub import f\nglue('n', f())")],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb_path.write_text(json.dumps(nb))
+    key = chapter_key(nb_path, tmp_path)
+    nb["cells"][0]["source"] = "# Ch\n\nReworded prose."
+    nb_path.write_text(json.dumps(nb))
+    (pkg / "other.py").write_text("x = 2\n")
+    assert chapter_key(nb_path, tmp_path) == key
+    (pkg / "sub" / "deep.py").write_text("def f():\n    return 2\n")  # two imports down
+    assert chapter_key(nb_path, tmp_path) != key
+    key = chapter_key(nb_path, tmp_path)
+    nb["cells"][1]["source"] += "\n"
+    nb_path.write_text(json.dumps(nb))
+    assert chapter_key(nb_path, tmp_path) != key
+
+
+def test_make_lab_takes_the_saved_numbers_and_runs_only_a_changed_chapter(project, capsys, monkeypatch):
+    from coursecnn import labedition, labrun
+
+    ran = []
+    monkeypatch.setattr(labrun, "run_chapters", lambda paths, root, jobs=1, check=True: ran.extend(paths) or [
+        {"path": str(Path(p).relative_to(root)), "glue": {"n": "777"}, "problems": [], "stub_messages": {},
+         "seconds": 0.0} for p in paths])
+    source = project / "book" / "chapters" / "alpha.ipynb"
+    assert labedition.write_glue_cache(project, {str(source): {"n": "12345"}})
+    out = project / "_build" / "lab"
+    assert main(["--root", str(project), "edition", "lab", "--out", str(out)]) == 0
+    assert ran == [] and "12,345" in (out / "chapters" / "alpha.ipynb").read_text()
+    assert "numbers from book/glue.json" in capsys.readouterr().out
+    nb = json.loads(source.read_text())
+    nb["cells"][1]["source"] = "from myst_nb import glue\nglue('n', 777, display=False)"
+    source.write_text(json.dumps(nb))
+    assert main(["--root", str(project), "edition", "lab", "--out", str(out)]) == 0
+    assert [Path(p).name for p in ran] == ["alpha.ipynb"] and "777" in (out / "chapters" / "alpha.ipynb").read_text()

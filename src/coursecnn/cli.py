@@ -187,7 +187,7 @@ def main(argv=None):
             return 0
         course_parser.print_help()
         return 2
-    except (ExerciseFormatError, ValueError, OSError, GradeError) as exc:
+    except (ExerciseFormatError, ValueError, OSError, GradeError, ImportError) as exc:
         print(f"coursecnn: error: {exc}", file=sys.stderr)
         return 1
 
