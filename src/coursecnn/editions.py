@@ -617,7 +617,26 @@ def lab_notebook(nb, glue=None, source_dir=".", name="notebook", titles=None):
     cells.insert(first_code, setup)
     new["cells"] = cells
     new.setdefault("metadata", {}).pop("mystnb", None)
+    new["metadata"].update(kernel_metadata())
     return new
+
+
+def kernel_metadata():
+    """The ``kernelspec`` and ``language_info`` that JupyterLab writes into a notebook when its
+    kernel starts (from this Python's ipykernel): written in beforehand, opening a notebook does
+    not mark it modified."""
+    import sys
+
+    try:
+        from ipykernel.ipkernel import IPythonKernel
+
+        info = dict(IPythonKernel.language_info)
+    except ImportError:
+        info = {"name": "python", "version": sys.version.split()[0], "mimetype": "text/x-python",
+                "codemirror_mode": {"name": "ipython", "version": 3}, "pygments_lexer": "ipython3",
+                "nbconvert_exporter": "python", "file_extension": ".py"}
+    return {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+            "language_info": info}
 
 
 # --- folders that are built whole, then moved into place ------------------------------------
@@ -1076,8 +1095,7 @@ def _linked_pages(made, root, titles):
                     except MystError as exc:
                         raise ExerciseFormatError(str(exc)) from None
                     cells.append({"cell_type": "markdown", "id": f"{linked.stem}-{k}", "metadata": {}, "source": md})
-                pages[linked] = {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3",
-                                 "language": "python", "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+                pages[linked] = {"cells": cells, "metadata": kernel_metadata(), "nbformat": 4, "nbformat_minor": 5}
     return pages
 
 
