@@ -235,6 +235,9 @@ def test_lab_test_cells_open_with_what_they_need_and_run_all_goes_on(lab_noteboo
             assert first.startswith(f"from coursecnn.lab import needs; needs({ex['label']!r}, "), first
             assert all(repr(fn) in first for fn in ex["functions"] if fn in text(cell)), first
             assert editions.RAISES_TAG in cell["metadata"]["tags"]
+        # What Lab writes when the kernel starts is there already: opening does not modify it.
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
+        assert nb["metadata"]["language_info"]["version"] == sys.version.split()[0]
         if exercises:
             last = nb["cells"][-1]
             assert last["id"] == editions.SUMMARY_CELL_ID

@@ -772,7 +772,10 @@ class _Staging:
                 if self.merge and rel.endswith(".ipynb") and rel in made and (rel in old_record or not src.is_symlink()):
                     self._merge(src, tmp, rel, old_cells.get(rel) if rel in old_record else None)
                     continue
-                if rel in old_record:  # ours, edited (only with force)
+                if rel in old_record and self.merge and rel.endswith(".ipynb"):  # a notebook the edition dropped
+                    target = tmp / rel
+                    self.notes.append(f"{rel}: no longer part of the edition; your copy stays as it is")
+                elif rel in old_record:  # ours, edited (only with force)
                     target = tmp / (rel + ".edited")
                 elif rel in made:  # not ours before, made now: keep the user's copy aside
                     if _hash(src) == record[rel]:
