@@ -512,7 +512,7 @@ def _raises_at_top(text):
     return tree is not None and any(isinstance(node, ast.Raise) for node in tree.body)
 
 
-def test_needs(cell_source, exercise):
+def names_needed(cell_source, exercise):
     """The names an exercise's test cell uses and does not define itself (builtins aside)."""
     tree = _parse(cell_source)
     if tree is None:
@@ -528,7 +528,7 @@ def test_needs(cell_source, exercise):
 
 def lab_test_line(cell_source, exercise):
     """The line that opens a test cell in the student notebooks (see ``coursecnn.lab.needs``)."""
-    names = "".join(f", {n!r}" for n in test_needs(cell_source, exercise))
+    names = "".join(f", {n!r}" for n in names_needed(cell_source, exercise))
     return f"from coursecnn.lab import needs; needs({exercise['label']!r}{names})"
 
 
