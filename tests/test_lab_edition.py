@@ -652,6 +652,8 @@ def test_make_lab_takes_the_saved_numbers_and_runs_only_a_changed_chapter(projec
          "seconds": 0.0} for p in paths])
     source = project / "book" / "chapters" / "alpha.ipynb"
     assert labedition.write_glue_cache(project, {str(source): {"n": "12345"}})
+    # The same code run elsewhere (other last digits) leaves the committed file alone.
+    assert not labedition.write_glue_cache(project, {str(source): {"n": "12345.0000001"}})
     out = project / "_build" / "lab"
     assert main(["--root", str(project), "edition", "lab", "--out", str(out)]) == 0
     assert ran == [] and "12,345" in (out / "chapters" / "alpha.ipynb").read_text()

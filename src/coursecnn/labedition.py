@@ -128,11 +128,20 @@ def read_glue_cache(root):
 
 
 def write_glue_cache(root, glue):
-    """Save ``glue`` (``{str(source path): {name: text}}``, from a full run) in ``book/glue.json``."""
+    """Save ``glue`` (``{str(source path): {name: text}}``, from a full run) in ``book/glue.json``;
+    True when the file changed. An entry whose key is unchanged is kept as it is: a rerun on
+    another machine (last digits of a trained accuracy) does not rewrite it."""
+    try:
+        saved = json.loads((Path(root) / GLUE_CACHE).read_text(encoding="utf-8"))["chapters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        saved = {}
     chapters = {}
     for src, rel in sorted(editions.lab_sources(root).items(), key=lambda kv: kv[1]):
-        if str(src) in glue:
-            chapters[rel.as_posix()] = {"key": chapter_key(src, root), "glue": glue[str(src)]}
+        key, old = chapter_key(src, root), saved.get(rel.as_posix())
+        if isinstance(old, dict) and old.get("key") == key and set(old.get("glue", {})) == set(glue.get(str(src), {})):
+            chapters[rel.as_posix()] = old
+        elif str(src) in glue:
+            chapters[rel.as_posix()] = {"key": key, "glue": glue[str(src)]}
     text = json.dumps({"note": "the numbers the chapters glue, from `make notebooks`; each key is a hash of "
                        "the chapter's code and the package code it runs (coursecnn.labedition.chapter_key)",
                        "chapters": chapters}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
