@@ -53,13 +53,14 @@ test: unit slow notebooks book browser
 
 # JupyterLab on the student notebooks (built first if missing: the numbers come from
 # book/glue.json, a chapter whose code changed since is run once; no book build). The instructor's
-# nbgrader tools are off, in the server and in Lab (tools/student-lab: an extra config folder).
+# nbgrader tools are off, in the server and in Lab (tools/student-lab: an extra config folder);
+# Validate lists every exercise's status (coursecnn.labserver in place of nbgrader's handler).
 lab:
 	@EXTRAS=lab bash tools/install.sh
 	$(PY) -m coursecnn edition lab --out $(LAB) --if-missing --jobs 2
 	JUPYTER_CONFIG_PATH=$(CURDIR)/tools/student-lab$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH)) \
 	  $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB) --LabApp.default_url=/lab/tree/chapters/perceptron.ipynb \
-	  $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False, 'nbgrader.server_extensions.course_list': False, 'nbgrader.server_extensions.assignment_list': False}"
+	  $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False, 'nbgrader.server_extensions.course_list': False, 'nbgrader.server_extensions.assignment_list': False, 'nbgrader.server_extensions.validate_assignment': False, 'coursecnn.labserver': True}"
 
 # Speed targets live here, not in tests; results go to benchmarks/results/.
 bench: install

@@ -34,7 +34,8 @@ RAW_MYST = re.compile(r"\{(glue:text|glue|literalinclude|dropdown|doc|ref|note|a
 NB = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook in the open tab
 NO_INSTRUCTOR_PAGES = ("{'nbgrader.server_extensions.formgrader': False, "
                        "'nbgrader.server_extensions.course_list': False, "
-                       "'nbgrader.server_extensions.assignment_list': False}")
+                       "'nbgrader.server_extensions.assignment_list': False, "
+                       "'nbgrader.server_extensions.validate_assignment': False, 'coursecnn.labserver': True}")
 
 
 def _free_port():
@@ -343,3 +344,28 @@ def test_run_all_runs_an_untouched_chapter_to_the_end_and_lists_every_exercise(p
     first_test = notebook.locator(".jp-CodeCell").filter(has_text="from coursecnn.lab import needs").first
     first_test.locator(".jp-OutputArea").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "lab-run-all-test-message.png"))
+
+
+def test_validate_in_lab_lists_passed_exercises_too(page, lab):
+    """Lab's Validate button on a pooling notebook with exercise 1 solved: it fails, and lists
+    every exercise: 1 passed, 2 and 3 still to do."""
+    url, root = lab
+    src = json.loads((ROOT / "book" / "chapters" / "pooling.ipynb").read_text())
+    solution = next(c for c in src["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "pooling-ex1-solution")
+    nb = json.loads((root / "chapters" / "pooling.ipynb").read_text())
+    mine = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "pooling-ex1-solution")
+    mine["source"] = "".join(solution["source"])
+    (root / "chapters" / "pooling-partial.ipynb").write_text(json.dumps(nb))
+    _open(page, url, "chapters/pooling-partial.ipynb")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar").get_by_text("Validate", exact=True).click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=240000)
+    page.wait_for_function("() => !document.querySelector('.jp-Dialog') || "
+                           "document.querySelector('.jp-Dialog').innerText.includes('Your exercises')", timeout=240000)
+    text = dialog.inner_text()
+    assert "VALIDATION FAILED" in text or "failed" in text, text
+    assert "pooling exercise 1: passed" in text, text
+    assert "pooling exercise 2: still to do" in text and "pooling exercise 3: still to do" in text, text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lab-validate.png"))
+    dialog.locator(".jp-mod-accept").click()
