@@ -663,3 +663,13 @@ def test_make_lab_takes_the_saved_numbers_and_runs_only_a_changed_chapter(projec
     source.write_text(json.dumps(nb))
     assert main(["--root", str(project), "edition", "lab", "--out", str(out)]) == 0
     assert [Path(p).name for p in ran] == ["alpha.ipynb"] and "777" in (out / "chapters" / "alpha.ipynb").read_text()
+
+
+def test_running_chapters_without_a_kernel_package_is_one_line(project, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nbclient" else real(name, *a))
+    assert main(["--root", str(project), "edition", "lab", "--out", str(project / "_build" / "lab")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs nbclient" in err[0] and "pip install -e ." in err[0], err
