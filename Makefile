@@ -39,7 +39,8 @@ slow: install
 	$(PY) -m pytest -q -m "slow and not gpu" --ignore=tests/browser tests
 
 # One kernel run per notebook: every untouched stub must fail its tests with a message naming the
-# exercise, every reference solution pass, every other cell run; writes the lab edition.
+# exercise, every reference solution pass, every other cell run; writes the lab edition and saves
+# the chapters' numbers in book/glue.json (commit it when it changed: `make lab` reads it).
 notebooks: install
 	$(PY) -m coursecnn edition lab --out $(LAB) --check --jobs 2
 
@@ -50,12 +51,16 @@ browser: install
 test: unit slow notebooks book browser
 	@echo "make test: every check passed"
 
-# JupyterLab on the student notebooks (built first if missing: one run of each chapter, no book
-# build). The instructor's nbgrader pages (formgrader, course list) are left off.
-lab: install
+# JupyterLab on the student notebooks (built first if missing: the numbers come from
+# book/glue.json, a chapter whose code changed since is run once; no book build). The instructor's
+# nbgrader tools are off, in the server and in Lab (tools/student-lab: an extra config folder);
+# Validate lists every exercise's status (coursecnn.labserver in place of nbgrader's handler).
+lab:
+	@EXTRAS=lab bash tools/install.sh
 	$(PY) -m coursecnn edition lab --out $(LAB) --if-missing --jobs 2
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB) --LabApp.default_url=/lab/tree/chapters/perceptron.ipynb \
-	  $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False, 'nbgrader.server_extensions.course_list': False, 'nbgrader.server_extensions.assignment_list': False}"
+	JUPYTER_CONFIG_PATH=$(CURDIR)/tools/student-lab$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH)) \
+	  $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(LAB) --LabApp.default_url=/lab/tree/chapters/perceptron.ipynb \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) --ServerApp.jpserver_extensions="{'nbgrader.server_extensions.formgrader': False, 'nbgrader.server_extensions.course_list': False, 'nbgrader.server_extensions.assignment_list': False, 'nbgrader.server_extensions.validate_assignment': False, 'coursecnn.labserver': True}"
 
 # Speed targets live here, not in tests; results go to benchmarks/results/.
 bench: install

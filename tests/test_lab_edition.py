@@ -7,6 +7,7 @@ folder handling (interrupted builds, user files, bad paths).
 """
 
 import ast
+import copy
 import json
 import os
 import re
@@ -74,6 +75,12 @@ def test_dropdown_folds_and_roles_become_text():
     assert to_markdown(plain) == plain
     with pytest.raises(MystError, match="no glued value 'm'"):
         to_markdown("{glue:text}`m:.2f`", glue={})
+
+
+def test_a_role_that_spans_a_line_break_becomes_a_link():
+    md = to_markdown("Every symbol is on the {doc}`notation page\n<../notation>`.\n\n```python\nx = 1\n```")
+    assert md == "Every symbol is on the [notation page](../notation.ipynb).\n\n```python\nx = 1\n```"
+    assert raw_myst("on the {doc}`notation page\n<../notation>`.") == ["{doc}`"]
 
 
 def test_glue_formats_like_myst_nb():
@@ -181,6 +188,95 @@ def test_a_test_cell_that_needs_another_test_cell_is_refused():
         editions.check_tests_stand_alone(nb, "c.ipynb")
 
 
+def _solution_expressions(source):
+    """The solution's key expressions (operators or calls, at least 5 characters without spaces),
+    spaces removed: what a visible test's message must not spell out."""
+    found = set()
+    for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", source, re.S) or [source]:
+        for node in ast.walk(ast.parse(textwrap.dedent(region))):
+            if isinstance(node, (ast.BinOp, ast.Compare, ast.Call, ast.Subscript, ast.BoolOp)):
+                flat = re.sub(r"\s+", "", ast.unparse(node))
+                if len(flat) >= 5 and re.search(r"[-+*/%<>=@]", flat):
+                    found.add(flat)
+    return found
+
+
+def _visible_messages(source):
+    """Every string a visible test cell holds (messages, hints, names), hidden tests removed."""
+    visible = re.sub(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", "", source, flags=re.S)
+    return [n.value for n in ast.walk(ast.parse(visible)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def test_visible_tests_check_and_do_not_tell_the_answer():
+    """No visible test message contains the solution's key expressions, unless the exercise's rule
+    (published with it, e.g. "v' = momentum * v + g") states that expression itself."""
+    assert "lr*y*x" in _solution_expressions("def f():\n    ### BEGIN SOLUTION\n    return w + lr * y * x\n"
+                                             "    ### END SOLUTION")
+    checked = 0
+    for path in CHAPTERS:
+        nb = read_notebook(path)
+        for ex in exercise_list(nb, path.stem):
+            keys = _solution_expressions(text(nb["cells"][ex["solution"]]))
+            given = re.sub(r"\s+", "", ex["rule"])
+            for message in _visible_messages(text(nb["cells"][ex["test"]])):
+                flat = re.sub(r"\s+", "", message)
+                told = sorted(k for k in keys if k in flat and k not in given)
+                assert not told, f"{path.name}, {ex['label']}: a visible test's message gives {told[0]!r} away: {message!r}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_lab_test_cells_open_with_what_they_need_and_run_all_goes_on(lab_notebooks):
+    for stem, (src, nb) in lab_notebooks.items():
+        exercises = exercise_list(src, stem)
+        for ex in exercises:
+            cell = nb["cells"][ex["test"] + 1]  # +1: the setup cell
+            first = text(cell).split("\n")[0]
+            assert first.startswith(f"from coursecnn.lab import needs; needs({ex['label']!r}, "), first
+            assert all(repr(fn) in first for fn in ex["functions"] if fn in text(cell)), first
+            assert editions.RAISES_TAG in cell["metadata"]["tags"]
+        # What Lab writes when the kernel starts is there already: opening does not modify it.
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
+        assert nb["metadata"]["language_info"]["version"] == sys.version.split()[0]
+        if exercises:
+            last = nb["cells"][-1]
+            assert last["id"] == editions.SUMMARY_CELL_ID
+            assert all(repr(ex["label"]) in text(last) for ex in exercises)
+        else:
+            assert editions.SUMMARY_CELL_ID not in json.dumps(nb)
+
+
+_LINKS = re.compile(r"\]\(([^()\s]+)\)|(?:href|src)=\"([^\"]+)\"")
+
+
+def test_every_link_in_the_lab_edition_opens_a_file_or_anchor_in_it(tmp_path):
+    """Each link of each student notebook's Markdown (links, href, src) leads to a file of the
+    edition, and its #anchor, if any, to a heading there (JupyterLab's ids: spaces as '-')."""
+    out = tmp_path / "lab"
+    build_lab(out, root=ROOT, glue={str(p): AnyGlue() for p in editions.lab_sources(ROOT)})
+    followed = 0
+    for nb_path in sorted(out.rglob("*.ipynb")):
+        for cell in json.loads(nb_path.read_text())["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            for m in _LINKS.finditer(text(cell)):
+                target = m.group(1) or m.group(2)
+                if re.match(r"^(https?|mailto|data):", target):
+                    continue
+                file, _, anchor = target.partition("#")
+                dest = (nb_path.parent / file).resolve() if file else nb_path
+                where = f"{nb_path.relative_to(out)}: {target}"
+                assert dest.is_file() and out.resolve() in dest.parents, f"{where}: no such file in the edition"
+                if anchor:
+                    heads = [re.sub(r"\s", "-", h.strip()) for c in json.loads(dest.read_text())["cells"]
+                             if c["cell_type"] == "markdown" for h in re.findall(r"^#+\s+(.+)$", text(c), re.M)]
+                    assert anchor in heads, f"{where}: no heading with that anchor"
+                followed += 1
+    assert followed >= 10
+    notation = json.loads((out / "notation.ipynb").read_text())
+    assert text(notation["cells"][0]).startswith("# Notation")
+
+
 # --- the setup check and error notes, in a real kernel ----------------------------------------
 
 @pytest.mark.slow
@@ -204,6 +300,62 @@ def test_setup_cell_stops_with_one_message_and_errors_name_the_rule():
     assert err.ename == "SetupError" and len(err.traceback) == 1
     assert err.traceback[0].startswith("This notebook needs torch, which this Python cannot import.")
     assert "make lab" in err.traceback[0]
+
+
+@pytest.mark.slow
+def test_run_all_runs_an_untouched_chapter_to_its_summary_and_a_test_run_first_says_what_to_run():
+    """Run All as JupyterLab does it (stop at an error, except in a cell tagged raises-exception):
+    every cell of the untouched pooling chapter runs, each test cell says its exercise is still to
+    do, and the summary lists them. Then, in a fresh kernel, a test cell run first."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = ROOT / "book" / "chapters" / "pooling.ipynb"
+    src = read_notebook(path)
+    lab = lab_notebook(src, glue=AnyGlue(), source_dir=path.parent, name="book/chapters/pooling.ipynb",
+                       titles=editions._titles(ROOT))
+    nb = nbformat.from_dict(lab)
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code)
+    failed = [c for c in code if any(o.output_type == "error" for o in c.outputs)]
+    exercises = exercise_list(src, "pooling")
+    assert [c.id for c in failed] == [src["cells"][ex["test"]]["id"] for ex in exercises]
+    shown = "".join(o.get("text", "") for o in code[-1].outputs)
+    for ex in exercises:
+        assert f"{ex['label']} ({ex['title']}): still to do" in shown, shown
+    assert f"0 of {len(exercises)} passed" in shown
+
+    test = nbformat.from_dict(copy.deepcopy(lab["cells"][exercises[0]["test"] + 1]))
+    alone = nbformat.v4.new_notebook(cells=[test])
+    NotebookClient(alone, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    err = [o for o in alone.cells[0].outputs if o.output_type == "error"][0]
+    assert err.ename == "RunFirst" and len(err.traceback) == 1, err
+    assert err.traceback[0].startswith("pooling exercise 1: run the cells above this one first")
+    assert "window_counts" in err.traceback[0] and "Run All Above Selected Cell" in err.traceback[0]
+
+
+@pytest.mark.slow
+def test_a_failed_check_shows_its_message_first_and_no_frames_of_the_package():
+    import pickle
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from coursecnn.grading import check_close
+
+    with pytest.raises(AssertionError) as caught:
+        check_close([1.0, 2.5], [1.0, 2.0], what="w")
+    assert type(pickle.loads(pickle.dumps(caught.value))) is AssertionError
+    code = "from coursecnn.grading import check_close\n\ncheck_close([1.0, 2.5], [1.0, 2.0], what='w', hint='look again')"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    err = nb.cells[0].outputs[0]
+    assert (err.ename, err.evalue.split(";")[0]) == ("AssertionError", "w differs from the expected values at 1 of 2 entries (max abs error 0.5)")
+    assert err.traceback[0].startswith("AssertionError: w differs") and err.traceback[0].endswith(": look again")
+    assert err.traceback[1] == "(failed at line 3: check_close([1.0, 2.5], [1.0, 2.0], what='w', hint='look again'))"
+    assert "grading.py" not in "\n".join(err.traceback)
 
 
 # --- edition folders -------------------------------------------------------------------------
@@ -281,14 +433,62 @@ def test_edition_never_links_course_and_keeps_user_files(project):
     assert (book / "chapters" / "my_answers.ipynb").exists()
 
 
-def test_lab_rebuild_refuses_to_overwrite_a_students_work(project):
+def _run_and_save(nb):
+    """What Lab writes after Run All and Save: outputs and counts, no change to any source."""
+    for k, c in enumerate(nb["cells"]):
+        if c["cell_type"] == "code":
+            c["execution_count"] = k + 1
+            c["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
+    nb["metadata"]["widgets"] = {"state": {}}
+    return nb
+
+
+def test_a_lab_update_merges_a_students_answers_into_a_chapter_whose_prose_changed(project):
+    import nbformat
+
     out = project / "_build" / "lab"
+    source = project / "book" / "chapters" / "alpha.ipynb"
     build_lab(out, root=project, glue={"alpha": {"n": "1"}})
     mine = out / "chapters" / "alpha.ipynb"
-    mine.write_text(mine.read_text().replace("YOUR CODE HERE", "my answer"))
-    with pytest.raises(FileExistsError, match="chapters/alpha.ipynb"):
-        build_lab(out, root=project, glue={"alpha": {"n": "1"}})
-    assert "my answer" in mine.read_text()
+    # Run and saved only: not a change; the update replaces it, says nothing, keeps nothing.
+    mine.write_text(json.dumps(_run_and_save(json.loads(mine.read_text()))))
+    kept = build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    assert list(kept) == [] and kept.notes == []
+    assert "RAN-OUTPUT" not in mine.read_text()
+
+    # The student answers and adds a cell of their own; the authors reword the prose under them.
+    nb = _run_and_save(json.loads(mine.read_text()))
+    stub = next(c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    stub["source"] = "def triple(x):\n    return x + x + x  # mine"
+    nb["cells"].insert(nb["cells"].index(stub) + 1, {"cell_type": "code", "id": "my-scratch", "metadata": {},
+                                                     "execution_count": 9, "outputs": [], "source": "triple(7)"})
+    mine.write_text(json.dumps(nb))
+    src = json.loads(source.read_text())
+    src["cells"][2]["source"] = "### Exercise 1: triple it\n\nNew words from the authors."
+    source.write_text(json.dumps(src))
+    kept = build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    after = json.loads(mine.read_text())
+    body = [text(c) for c in after["cells"]]
+    assert "New words from the authors." in body[3]
+    assert "def triple(x):\n    return x + x + x  # mine" in body and "triple(7)" in body
+    assert body.index("triple(7)") == body.index("def triple(x):\n    return x + x + x  # mine") + 1
+    assert list(kept) == [] and kept.notes == ["chapters/alpha.ipynb: your 1 answer cell and 1 added cell carried "
+                                               "into the new edition"]
+    nbformat.validate(nbformat.reads(mine.read_text(), as_version=4))
+    # A second update with nothing new changes nothing and keeps the answer.
+    build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    assert "# mine" in mine.read_text()
+
+    # A teaching cell the student edited cannot be carried: their notebook is kept as a notebook.
+    nb = json.loads(mine.read_text())
+    nb["cells"][2]["source"] += "\nprint('my experiment')"
+    mine.write_text(json.dumps(nb))
+    kept = build_lab(out, root=project, glue={"alpha": {"n": "1"}})
+    assert list(kept) == ["chapters/alpha.mine.ipynb"], kept
+    assert "alpha.mine.ipynb" in kept.notes[0] and "you edited a cell of the chapter" in kept.notes[0], kept.notes
+    assert "my experiment" in (out / "chapters" / "alpha.mine.ipynb").read_text()
+    assert "my experiment" not in mine.read_text() and "# mine" in mine.read_text()
+    nbformat.validate(nbformat.reads((out / "chapters" / "alpha.mine.ipynb").read_text(), as_version=4))
 
 
 def test_bad_out_paths_get_one_line_errors(project, capsys, monkeypatch):
@@ -368,7 +568,7 @@ def test_validate_names_missing_failing_and_passing_exercises(project, capsys):
     out = project / "_build" / "lab"
     build_lab(out, root=project, glue={"alpha": {"n": "1"}})
     nb = json.loads((out / "chapters" / "alpha.ipynb").read_text())
-    nb["cells"] = [c for c in nb["cells"] if not text(c).startswith(("# Setup check", "from coursecnn.lab"))]
+    nb["cells"] = [c for c in nb["cells"] if not text(c).startswith(("# Setup check", "from coursecnn.lab import glue"))]
     assert editions.nbgrader_meta(nb["cells"][2])["grade_id"] == "alpha-ex1-solution"
     stub = out / "stub.ipynb"
     stub.write_text(json.dumps(nb))
@@ -414,3 +614,62 @@ def test_glue_from_the_books_executed_notebooks(project):
     assert list(glue.values()) == [{"n": "12345"}]
     build_lab(project / "_build" / "lab", root=project, glue=glue)
     assert "12,345" in (project / "_build" / "lab" / "chapters" / "alpha.ipynb").read_text()
+
+
+def test_chapter_key_follows_the_code_behind_the_numbers_not_the_prose(tmp_path):
+    from coursecnn.labedition import chapter_key
+
+    pkg = tmp_path / "src" / "coursecnn"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("from .deep import f\n")
+    (pkg / "sub" / "deep.py").write_text("def f():\n    return 1\n")
+    (pkg / "other.py").write_text("x = 1\n")
+    nb_path = tmp_path / "book" / "ch.ipynb"
+    nb_path.parent.mkdir()
+    nb = {"cells": [_cell("markdown", "# Ch\n\nProse."), _cell("code", "from coursecnn.sub import f\nglue('n', f())")],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb_path.write_text(json.dumps(nb))
+    key = chapter_key(nb_path, tmp_path)
+    nb["cells"][0]["source"] = "# Ch\n\nReworded prose."
+    nb_path.write_text(json.dumps(nb))
+    (pkg / "other.py").write_text("x = 2\n")
+    assert chapter_key(nb_path, tmp_path) == key
+    (pkg / "sub" / "deep.py").write_text("def f():\n    return 2\n")  # two imports down
+    assert chapter_key(nb_path, tmp_path) != key
+    key = chapter_key(nb_path, tmp_path)
+    nb["cells"][1]["source"] += "\n"
+    nb_path.write_text(json.dumps(nb))
+    assert chapter_key(nb_path, tmp_path) != key
+
+
+def test_make_lab_takes_the_saved_numbers_and_runs_only_a_changed_chapter(project, capsys, monkeypatch):
+    from coursecnn import labedition, labrun
+
+    ran = []
+    monkeypatch.setattr(labrun, "run_chapters", lambda paths, root, jobs=1, check=True: ran.extend(paths) or [
+        {"path": str(Path(p).relative_to(root)), "glue": {"n": "777"}, "problems": [], "stub_messages": {},
+         "seconds": 0.0} for p in paths])
+    source = project / "book" / "chapters" / "alpha.ipynb"
+    assert labedition.write_glue_cache(project, {str(source): {"n": "12345"}})
+    # The same code run elsewhere (other last digits) leaves the committed file alone.
+    assert not labedition.write_glue_cache(project, {str(source): {"n": "12345.0000001"}})
+    out = project / "_build" / "lab"
+    assert main(["--root", str(project), "edition", "lab", "--out", str(out)]) == 0
+    assert ran == [] and "12,345" in (out / "chapters" / "alpha.ipynb").read_text()
+    assert "numbers from book/glue.json" in capsys.readouterr().out
+    nb = json.loads(source.read_text())
+    nb["cells"][1]["source"] = "from myst_nb import glue\nglue('n', 777, display=False)"
+    source.write_text(json.dumps(nb))
+    assert main(["--root", str(project), "edition", "lab", "--out", str(out)]) == 0
+    assert [Path(p).name for p in ran] == ["alpha.ipynb"] and "777" in (out / "chapters" / "alpha.ipynb").read_text()
+
+
+def test_running_chapters_without_a_kernel_package_is_one_line(project, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nbclient" else real(name, *a))
+    assert main(["--root", str(project), "edition", "lab", "--out", str(project / "_build" / "lab")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs nbclient" in err[0] and "pip install -e ." in err[0], err

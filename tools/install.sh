@@ -4,12 +4,19 @@
 # it is removed and built again.
 set -euo pipefail
 VENV=${VENV:-.venv}
+# Which extra of pyproject.toml: dev (everything; the default) or lab (what `make lab` needs).
+EXTRAS=${EXTRAS:-dev}
 MARKER="$VENV/.coursecnn-install-ok"
 # constraints.txt is the lock (tools/lock.sh): a changed lock reinstalls, like a changed dependency list.
 want=$(cat pyproject.toml environment.yml constraints.txt | sha256sum | cut -c1-16)
 
-if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
-  exit 0
+# The marker holds the hash, then the extra installed ("HASH dev"; a bare hash is a dev install).
+# A dev install has everything a lab install needs.
+if [ -f "$MARKER" ] && [ -x "$VENV/bin/python" ]; then
+  have=$(cat "$MARKER")
+  if [ "$have" = "$want $EXTRAS" ] || [ "$have" = "$want dev" ] || [ "$have" = "$want" ]; then
+    exit 0
+  fi
 fi
 
 # Find a Python 3.10 or newer.
@@ -36,10 +43,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 rm -f "$MARKER"
 echo "installing coursecnn and its dependencies into $VENV (the versions pinned in constraints.txt)"
-if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[dev]" -c constraints.txt; then
+if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$EXTRAS]" -c constraints.txt; then
   echo "error: installing the dependencies into $VENV failed (see pip's message above)." >&2
   echo "       Check the network or your package index; then run the command again." >&2
   exit 1
 fi
-echo "$want" > "$MARKER"
+echo "$want $EXTRAS" > "$MARKER"
 echo "installed: $("$VENV/bin/python" -c 'import coursecnn, torch; print("coursecnn", coursecnn.__version__, "torch", torch.__version__)')"

@@ -84,7 +84,8 @@ def _parser():
     ed.add_argument("--out", required=True, metavar="DIR",
                     help="where to write it (an earlier edition there is replaced; files you added are kept)")
     ed.add_argument("--force", action="store_true",
-                    help="replace files of an earlier edition that were edited since (each kept as NAME.edited)")
+                    help="replace files of an earlier edition that were edited since (each kept as NAME.edited); "
+                    "the lab edition never needs it: it merges your answers into the new notebooks")
     lab = ed.add_argument_group("lab edition")
     lab.add_argument("--check", action="store_true",
                      help="also check every chapter: each untouched stub fails its tests with a message naming "
@@ -251,7 +252,7 @@ def main(argv=None):
         command = " ".join(filter(None, (args.command, getattr(args, "action", None) or getattr(args, "kind", None))))
         print(_missing_extra(exc, command), file=sys.stderr)
         return 1
-    except (ExerciseFormatError, ValueError, OSError, GradeError) as exc:
+    except (ExerciseFormatError, ValueError, OSError, GradeError, ImportError) as exc:
         print(f"coursecnn: error: {exc}", file=sys.stderr)
         return 1
 

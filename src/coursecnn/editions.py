@@ -34,7 +34,7 @@ __all__ = [
     "nbgrader_meta", "is_exercise_cell", "has_exercises", "clear_solutions", "remove_hidden_tests",
     "student_notebook", "check_independent", "build_edition", "find_root",
     "exercise_list", "todo_message", "student_edition_notebook", "lab_notebook", "build_lab",
-    "check_out_path",
+    "check_out_path", "merge_notebook",
 ]
 
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
@@ -500,6 +500,63 @@ def setup_cell(nb, name="notebook"):
             "execution_count": None, "outputs": [], "source": setup_cell_source(rules)}
 
 
+# JupyterLab (and nbclient) run on past an error in a cell with this tag: Run All runs the
+# whole chapter, untouched exercises included, and their test cells show what is left to do.
+RAISES_TAG = "raises-exception"
+SUMMARY_CELL_ID = "coursecnn-summary"
+
+
+def _raises_at_top(text):
+    """True when running the cell itself raises (a stub outside any function)."""
+    tree = _parse(text)
+    return tree is not None and any(isinstance(node, ast.Raise) for node in tree.body)
+
+
+def names_needed(cell_source, exercise):
+    """The names an exercise's test cell uses and does not define itself (builtins aside)."""
+    tree = _parse(cell_source)
+    if tree is None:
+        return []
+    used = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in used:
+            used.append(node.id)
+    bound = _bound_anywhere(tree) | set(dir(builtins)) | {"get_ipython", "display", "In", "Out"}
+    own = [n for n in exercise["functions"] if n in used and n not in bound]
+    return own + [n for n in used if n not in bound and n not in own]
+
+
+def lab_test_line(cell_source, exercise):
+    """The line that opens a test cell in the student notebooks (see ``coursecnn.lab.needs``)."""
+    names = "".join(f", {n!r}" for n in names_needed(cell_source, exercise))
+    return f"from coursecnn.lab import needs; needs({exercise['label']!r}{names})"
+
+
+def lab_test_cell(cell, exercise):
+    """An exercise's test cell as the student notebooks have it: opened by a line that says which
+    cells to run first (in a kernel that lacks what the tests use) and records the result, and
+    tagged ``raises-exception`` so that Run All carries on past a failing test."""
+    new = copy.deepcopy(cell)
+    text = source_text(cell)
+    new["source"] = lab_test_line(text, exercise) + "\n" + text
+    _add_tag(new, RAISES_TAG)
+    return new
+
+
+def summary_cells(exercises):
+    """The last cells of a student notebook: a heading, and a cell listing every exercise's
+    status in the kernel (``coursecnn.lab.summary``)."""
+    pairs = ",\n".join(f"    ({ex['label']!r}, {ex['title']!r})" for ex in exercises)
+    text = ("## Your exercises\n\nRun All ends here: the cell below lists every exercise as its tests "
+            "last ran in this kernel (passed, failed with the check's message, still to do, or not run).")
+    return [
+        {"cell_type": "markdown", "id": SUMMARY_CELL_ID + "-heading", "metadata": {}, "source": text},
+        {"cell_type": "code", "id": SUMMARY_CELL_ID, "metadata": {"tags": ["coursecnn-summary"]},
+         "execution_count": None, "outputs": [],
+         "source": f"import coursecnn.lab\n\ncoursecnn.lab.summary([\n{pairs},\n])"},
+    ]
+
+
 def _titles(root):
     """Document name -> its first heading, for ``{doc}`` links without a text."""
     titles = {}
@@ -547,12 +604,39 @@ def lab_notebook(nb, glue=None, source_dir=".", name="notebook", titles=None):
                 raise ExerciseFormatError(str(exc)) from None
         elif cell.get("cell_type") == "code" and GLUE_IMPORT in source_text(cell):
             cell["source"] = source_text(cell).replace(GLUE_IMPORT, LAB_GLUE_IMPORT)
+    exercises = exercise_list(nb, name)
+    for ex in exercises:
+        if ex["test"] is not None:
+            cells[ex["test"]] = lab_test_cell(cells[ex["test"]], ex)
+        if ex["solution"] is not None and _raises_at_top(source_text(cells[ex["solution"]])):
+            _add_tag(cells[ex["solution"]], RAISES_TAG)
+    if exercises:
+        cells.extend(summary_cells(exercises))
     setup = setup_cell(nb, name)
     first_code = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells))
     cells.insert(first_code, setup)
     new["cells"] = cells
     new.setdefault("metadata", {}).pop("mystnb", None)
+    new["metadata"].update(kernel_metadata())
     return new
+
+
+def kernel_metadata():
+    """The ``kernelspec`` and ``language_info`` that JupyterLab writes into a notebook when its
+    kernel starts (from this Python's ipykernel): written in beforehand, opening a notebook does
+    not mark it modified."""
+    import sys
+
+    try:
+        from ipykernel.ipkernel import IPythonKernel
+
+        info = dict(IPythonKernel.language_info)
+    except ImportError:
+        info = {"name": "python", "version": sys.version.split()[0], "mimetype": "text/x-python",
+                "codemirror_mode": {"name": "ipython", "version": 3}, "pygments_lexer": "ipython3",
+                "nbconvert_exporter": "python", "file_extension": ".py"}
+    return {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+            "language_info": info}
 
 
 # --- folders that are built whole, then moved into place ------------------------------------
@@ -619,10 +703,14 @@ class _Staging:
     A build that is interrupted leaves at most a hidden ``.NAME.partial-PID`` folder (removed by
     the next build) and never a half-written ``out``. On the swap, files in the old ``out`` that
     the builder did not make are carried over; files it made and someone since edited stop the
-    build, named, unless ``force`` (then they are kept beside it as ``NAME.edited``)."""
+    build, named, unless ``force`` (then they are kept beside it as ``NAME.edited``). With
+    ``merge`` (the lab edition) an edited notebook is merged instead (:func:`merge_notebook`):
+    the student's answers go into the new notebook, and a notebook with work that cannot be
+    carried is kept whole as ``NAME.mine.ipynb``."""
 
-    def __init__(self, out, force=False):
-        self.out, self.force = Path(out), force
+    def __init__(self, out, force=False, merge=False):
+        self.out, self.force, self.merge = Path(out), force, merge
+        self.notes = []
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self._cleanup_leftovers()
         self.tmp = self.out.parent / f".{self.out.name}.partial-{os.getpid()}"
@@ -655,7 +743,8 @@ class _Staging:
         record = _record(out) or {}
         edited = [rel for rel, digest in record.items()
                   if (out / rel).exists() or (out / rel).is_symlink()
-                  if _hash(out / rel) != digest]
+                  if _hash(out / rel) != digest
+                  if not (getattr(self, "merge", False) and rel.endswith(".ipynb"))]  # merged, never lost
         if edited and not self.force:
             names = ", ".join(edited[:8]) + (f" and {len(edited) - 8} more" if len(edited) > 8 else "")
             raise FileExistsError(f"{out}: files changed since the last build: {names}. They would be "
@@ -666,15 +755,27 @@ class _Staging:
         out, tmp = self.out, self.tmp
         made = set(_files(tmp))
         record = {rel: _hash(tmp / rel) for rel in sorted(made)}
+        cells_record = {rel: _cell_digests(read_notebook(tmp / rel)) for rel in sorted(made)
+                        if self.merge and rel.endswith(".ipynb")}
         if out.exists():
             old_record = _record(out) or {}
+            try:
+                old_cells = json.loads((out / MARKER).read_text(encoding="utf-8")).get("cells", {})
+            except (OSError, ValueError, AttributeError):
+                old_cells = {}
             for rel in _files(out):
                 if rel == MARKER:
                     continue
                 src = out / rel
                 if rel in old_record and _hash(src) == old_record[rel]:
                     continue  # ours and unchanged: the new build replaces (or drops) it
-                if rel in old_record:  # ours, edited (only with force)
+                if self.merge and rel.endswith(".ipynb") and rel in made and (rel in old_record or not src.is_symlink()):
+                    self._merge(src, tmp, rel, old_cells.get(rel) if rel in old_record else None)
+                    continue
+                if rel in old_record and self.merge and rel.endswith(".ipynb"):  # a notebook the edition dropped
+                    target = tmp / rel
+                    self.notes.append(f"{rel}: no longer part of the edition; your copy stays as it is")
+                elif rel in old_record:  # ours, edited (only with force)
                     target = tmp / (rel + ".edited")
                 elif rel in made:  # not ours before, made now: keep the user's copy aside
                     if _hash(src) == record[rel]:
@@ -690,7 +791,8 @@ class _Staging:
                 self.kept.append(target.relative_to(tmp).as_posix())
         (tmp / MARKER).write_text(json.dumps(
             {"made_by": "coursecnn edition", "note": "files listed here are replaced on the next build; "
-             "other files are kept", "files": record, **(extra or {})}, indent=1) + "\n", encoding="utf-8")
+             "other files are kept", "files": record, **({"cells": cells_record} if self.merge else {}),
+             **(extra or {})}, indent=1) + "\n", encoding="utf-8")
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
             out.rename(old)
@@ -698,6 +800,32 @@ class _Staging:
             shutil.rmtree(old)
         else:
             tmp.rename(out)
+
+    def _merge(self, src, tmp, rel, built_cells):
+        """Carry the student's work in ``src`` (their copy of ``rel``) into the new build's notebook;
+        keep their whole notebook beside it as ``NAME.mine.ipynb`` when part of it cannot be carried."""
+        try:
+            mine = read_notebook(src)
+        except (OSError, ValueError):
+            mine = None
+        if mine is None or not isinstance(mine.get("cells"), list):
+            merged, carried, left = None, "", ["the file is not a notebook Lab can read"]
+        else:
+            merged, carried, left = merge_notebook(mine, read_notebook(tmp / rel), built_cells)
+            if merged is not None:
+                write_notebook(merged, tmp / rel)
+        if not left:
+            if carried:
+                self.notes.append(f"{rel}: your {carried} carried into the new edition")
+            return
+        stem = rel[:-len(".ipynb")]
+        keep, k = f"{stem}.mine.ipynb", 2
+        while (tmp / keep).exists() or (self.out / keep).exists():
+            keep, k = f"{stem}.mine-{k}.ipynb", k + 1
+        shutil.copy2(src, tmp / keep)
+        self.kept.append(keep)
+        self.notes.append(f"{rel}: updated" + (f" with your {carried}" if merged is not None and carried else "")
+                          + f"; {'; '.join(left)}: your whole notebook is kept as {keep} (open it in Lab)")
 
     def abort(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -713,8 +841,15 @@ def check_rebuild(out, force=False):
         staging.check_existing()
 
 
-def _build_into(out, fill, force=False, extra=None):
-    staging = _Staging(out, force=force)
+class Update(list):
+    """The files a build kept from the previous edition (relative paths), with ``notes``: one
+    sentence per notebook whose student work was merged into the new one."""
+
+    notes = ()
+
+
+def _build_into(out, fill, force=False, extra=None, merge=False):
+    staging = _Staging(out, force=force, merge=merge)
     try:
         staging.check_existing()
         fill(staging.tmp)
@@ -722,7 +857,80 @@ def _build_into(out, fill, force=False, extra=None):
     except BaseException:
         staging.abort()
         raise
-    return staging.kept
+    kept = Update(staging.kept)
+    kept.notes = list(staging.notes)
+    return kept
+
+
+def _cell_digests(nb):
+    """Cell id -> hash of its source: what the edition wrote, to tell a student's edits later."""
+    return {str(c.get("id")): hashlib.sha256(source_text(c).encode()).hexdigest()[:16]
+            for c in nb.get("cells", []) if c.get("id")}
+
+
+def merge_notebook(mine, new, built=None):
+    """merge_notebook(mine, new, built=None) -> (dict, str, list of str)
+
+    Carry a student's work from ``mine`` (their copy of a lab notebook) into ``new`` (the same
+    chapter from a newer edition). Running and saving is not work: outputs are dropped. Work is
+
+    - an answer cell (nbgrader ``solution``) whose source differs from the edition's: it replaces
+      the answer cell with the same ``grade_id`` in ``new``;
+    - a cell the student added: it goes after the cell it followed, when that cell is in ``new``.
+
+    What cannot be carried (an answer whose exercise is gone, an added cell whose neighbour is
+    gone, a teaching cell the student edited) is named in the returned list.
+
+    Args:
+        mine (dict): the student's notebook.
+        new (dict): the new edition's notebook (not modified).
+        built (dict, optional): cell id -> source hash of the notebook the student was given
+            (``_cell_digests``); without it, a cell that differs from ``new`` counts as edited.
+
+    Returns:
+        ``(merged notebook, what was carried (e.g. "2 answer cells"), what was left)``.
+    """
+    merged = copy.deepcopy(new)
+    cells = merged["cells"]
+    by_grade = {nbgrader_meta(c).get("grade_id"): c for c in cells if nbgrader_meta(c).get("solution")}
+    new_by_id = {c.get("id"): c for c in cells}
+    built = built or {}
+
+    def changed(cell):
+        digest = hashlib.sha256(source_text(cell).encode()).hexdigest()[:16]
+        if built:
+            return built.get(str(cell.get("id"))) != digest
+        twin = new_by_id.get(cell.get("id"))
+        return twin is None or source_text(twin) != source_text(cell)
+
+    answers, added, left = 0, 0, []
+    previous = None
+    for cell in mine.get("cells", []):
+        cid, meta = cell.get("id"), nbgrader_meta(cell)
+        known = (str(cid) in built) if built else (cid in new_by_id)
+        if meta.get("solution") and changed(cell):
+            target = by_grade.get(meta.get("grade_id"))
+            if target is None:
+                left.append(f"your answer cell {meta.get('grade_id')!r} has no exercise in the new edition")
+            else:
+                target["source"] = source_text(cell)
+                answers += 1
+        elif not known and cid != SUMMARY_CELL_ID:
+            clean = copy.deepcopy(cell)
+            _clear_outputs(clean)
+            anchor = next((k for k, c in enumerate(cells) if previous is not None and c.get("id") == previous), None)
+            if anchor is None:
+                left.append(f"a cell you added ({source_text(cell)[:30]!r}...) follows a cell the new edition lacks")
+            else:
+                cells.insert(anchor + 1, clean)
+                added += 1
+        elif not meta.get("solution") and known and changed(cell) and cell.get("cell_type") != "raw":
+            if cid != SETUP_CELL_ID:
+                left.append(f"you edited a cell of the chapter ({source_text(cell)[:30].strip()!r}...)")
+        previous = cid if cid in {c.get("id") for c in cells} else previous
+    carried = " and ".join(p for p in (f"{answers} answer cell{'s' * (answers != 1)}" if answers else "",
+                                       f"{added} added cell{'s' * (added != 1)}" if added else "") if p)
+    return merged, carried, left
 
 
 def _link_or_copy(target, link):
@@ -824,8 +1032,10 @@ def build_lab(out, root=None, glue=None, force=False):
     Write the student notebooks for JupyterLab: ``out/chapters/*.ipynb`` and
     ``out/explorers.ipynb`` (the layout of ``book/``, so links between them work), each made by
     :func:`lab_notebook`. Built in a hidden folder and moved into place when complete; a rebuild
-    keeps files it did not make (a student's own notebooks) and refuses to replace a notebook
-    the student changed, naming it, unless ``force``.
+    keeps files it did not make (a student's own notebooks) and merges a notebook the student
+    worked in: their answer cells and added cells go into the new notebook (running and saving
+    is not work); one with work that cannot be carried is also kept whole as ``NAME.mine.ipynb``
+    (see :func:`merge_notebook`; the returned list's ``notes`` say what happened to each).
 
     Args:
         out (str or Path): the folder to write (Lab's root).
@@ -835,7 +1045,7 @@ def build_lab(out, root=None, glue=None, force=False):
         force (bool): replace changed notebooks, keeping each as ``NAME.edited``.
 
     Returns:
-        list of str: the files kept from the previous build (relative paths).
+        Update: the files kept from the previous build (relative paths), and ``notes``.
     """
     root = Path(root).resolve() if root else find_root()
     out = check_out_path(out, root)
@@ -850,13 +1060,46 @@ def build_lab(out, root=None, glue=None, force=False):
         made[rel] = lab_notebook(nb, glue=values, source_dir=path.parent, name=str(path.relative_to(root)),
                                  titles=titles)
 
+    made.update(_linked_pages(made, root, titles))
+
     def fill(tmp):
         for rel, nb in made.items():
             write_notebook(nb, tmp / rel)
 
     # The glued values go into the marker too: a later rebuild can reuse them (--glue-from OUT).
     used = {str(rel): glue.get(str(path), glue.get(path.stem, {})) for path, rel in lab_sources(root).items()}
-    return _build_into(out, fill, force=force, extra={"glue": used, "sources": lab_sources_digest(root)})
+    return _build_into(out, fill, force=force, extra={"glue": used, "sources": lab_sources_digest(root)}, merge=True)
+
+
+_LINK = re.compile(r"\]\(([^()\s#]+\.ipynb)(?:#[^()\s]*)?\)")
+
+
+def _linked_pages(made, root, titles):
+    """The book's Markdown pages (e.g. the notation page) that the notebooks link to, each as a
+    notebook of plain Markdown cells (one per section) at the linked path, so that every link
+    of the edition opens in Lab."""
+    pages = {}
+    for rel, nb in made.items():
+        for cell in nb["cells"]:
+            if cell.get("cell_type") != "markdown":
+                continue
+            for target in _LINK.findall(source_text(cell)):
+                linked = Path(os.path.normpath(Path(rel).parent / target))
+                page = Path(root) / "book" / linked.with_suffix(".md")
+                if linked in made or linked in pages or linked.parts[:1] == ("..",) or not page.is_file():
+                    continue
+                text = page.read_text(encoding="utf-8")
+                sections = [s for s in re.split(r"\n(?=## )", text) if s.strip()]
+                cells = []
+                for k, section in enumerate(sections):
+                    try:
+                        md = to_markdown(section.strip("\n"), base=page.parent, where=f"{page.name}, section {k}",
+                                         titles=titles)
+                    except MystError as exc:
+                        raise ExerciseFormatError(str(exc)) from None
+                    cells.append({"cell_type": "markdown", "id": f"{linked.stem}-{k}", "metadata": {}, "source": md})
+                pages[linked] = {"cells": cells, "metadata": kernel_metadata(), "nbformat": 4, "nbformat_minor": 5}
+    return pages
 
 
 def lab_sources_digest(root):
@@ -865,6 +1108,6 @@ def lab_sources_digest(root):
 
     h = hashlib.sha256()
     root = Path(root)
-    for path in sorted(list(lab_sources(root)) + sorted((root / "src").rglob("*.py"))):
+    for path in sorted(list(lab_sources(root)) + sorted((root / "src").rglob("*.py")) + sorted((root / "book").glob("*.md"))):
         h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()

@@ -14,6 +14,7 @@ numbers are accepted wherever an array is expected. Nothing passed in is modifie
 ``check_raises`` are the public names.
 """
 
+import linecache
 import numbers
 
 import numpy as np
@@ -21,10 +22,37 @@ import numpy as np
 __all__ = ["check_shape", "check_close", "check_type", "check_scalar", "check_equal", "check_raises"]
 
 
+class _CheckFailed(AssertionError):
+    """A failed check. In a notebook IPython shows ``_render_traceback_`` in place of the
+    traceback: the message first, then the test's line, none of this module's frames. Named and
+    placed as the builtin (``builtins.AssertionError``), so the error still reads, and nbgrader and
+    doctest still see, ``AssertionError: message``."""
+
+    def _render_traceback_(self):
+        lines = [f"AssertionError: {self}"]
+        tb, where = self.__traceback__, None
+        while tb is not None:  # the innermost frame outside this module: the check's caller
+            if tb.tb_frame.f_code.co_filename != __file__:
+                where = tb
+            tb = tb.tb_next
+        if where is not None:
+            code = linecache.getline(where.tb_frame.f_code.co_filename, where.tb_lineno).strip()
+            lines.append(f"(failed at line {where.tb_lineno}" + (f": {code})" if code else ")"))
+        return lines
+
+    def __reduce__(self):  # pickled (by a process pool, say) as the plain builtin
+        return AssertionError, self.args
+
+
+_CheckFailed.__name__ = _CheckFailed.__qualname__ = "AssertionError"
+_CheckFailed.__module__ = "builtins"
+
+
 def _fail(message, hint):
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     if hint:
         message = f"{message}: {hint}"
-    raise AssertionError(message)
+    raise _CheckFailed(message)
 
 
 def _kind(obj):
@@ -43,6 +71,7 @@ def _is_tensor(obj):
 
 def _to_numpy(obj, what):
     """``obj`` as a NumPy array (a copy for tensors), or a failed check saying why it is not one."""
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     if _is_tensor(obj):
         t = obj.detach().cpu()
         try:
@@ -50,13 +79,13 @@ def _to_numpy(obj, what):
         except TypeError:  # bfloat16 and other dtypes NumPy lacks
             return t.float().numpy()
     if obj is None or isinstance(obj, (str, bytes, dict, set)):
-        raise AssertionError(f"{what} is {_kind(obj)}, not an array of numbers")
+        raise _CheckFailed(f"{what} is {_kind(obj)}, not an array of numbers")
     try:
         arr = np.asarray(obj)
     except Exception:  # ragged nested lists
-        raise AssertionError(f"{what} is {_kind(obj)} that cannot be read as an array of numbers") from None
+        raise _CheckFailed(f"{what} is {_kind(obj)} that cannot be read as an array of numbers") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise AssertionError(f"{what} is {_kind(obj)} that cannot be read as an array of numbers")
+        raise _CheckFailed(f"{what} is {_kind(obj)} that cannot be read as an array of numbers")
     return arr
 
 
@@ -99,6 +128,7 @@ def check_shape(actual, expected, what="your output", hint=None):
         Traceback (most recent call last):
         AssertionError: your output has shape (1, 6, 27, 27); expected (1, 6, 28, 28): check the output-size formula
     """
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     want = _shape_of(expected)
     if want is None:
         raise TypeError(f"check_shape: expected must be a tuple of ints or an array, got {expected!r}")
@@ -141,6 +171,7 @@ def check_close(actual, expected, rtol=1e-6, atol=1e-8, what="your output", hint
         Traceback (most recent call last):
         AssertionError: your output differs from the expected values at 1 of 3 entries (max abs error 0.5); first at index [1]: got 0.5 too much (2.5, expected 2)
     """
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     if rtol < 0 or atol < 0:
         raise ValueError(f"check_close: rtol and atol must be non-negative, got rtol={rtol}, atol={atol}")
     want = _to_numpy(expected, "check_close: expected")
@@ -227,6 +258,7 @@ def check_type(actual, expected_type, what="your output", hint=None):
         Traceback (most recent call last):
         AssertionError: your output is a list; expected a numpy.ndarray
     """
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     types = expected_type if isinstance(expected_type, tuple) else (expected_type,)
     if not types or not all(isinstance(t, type) for t in types):
         raise TypeError(f"check_type: expected_type must be a type or a tuple of types, got {expected_type!r}")
@@ -263,6 +295,7 @@ def check_scalar(actual, expected, rtol=1e-6, atol=1e-8, what="your answer", hin
         Traceback (most recent call last):
         AssertionError: the output size is 27; expected 28: did you add 1?
     """
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     if isinstance(expected, bool) or not isinstance(expected, numbers.Real):
         raise TypeError(f"check_scalar: expected must be a real number, got {expected!r}")
     if actual is None:
@@ -307,6 +340,7 @@ def check_equal(actual, expected, what="your answer", hint=None):
         Traceback (most recent call last):
         AssertionError: the pooled size is (3, 3); expected (2, 2)
     """
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     if isinstance(expected, np.ndarray) or _is_tensor(expected):
         want = _to_numpy(expected, "check_equal: expected")
         if actual is None:
@@ -356,6 +390,7 @@ def check_raises(func, exception, *args, match=None, what=None, hint=None, **kwa
         Traceback (most recent call last):
         AssertionError: int('7') returned 7; expected it to raise ValueError
     """
+    __tracebackhide__ = True  # IPython and pytest show the caller's line, not this frame
     types = exception if isinstance(exception, tuple) else (exception,)
     if not types or not all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
         raise TypeError(f"check_raises: exception must be an exception type or a tuple of them, got {exception!r}")

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-__all__ = ["glue", "glued_json", "explain_errors", "exercise_note"]
+__all__ = ["glue", "glued_json", "explain_errors", "exercise_note", "needs", "summary", "RunFirst"]
 
 
 def glue(name, value, display=True):
@@ -104,3 +104,100 @@ def explain_errors(rules):
     except NameError:
         return
     shell.set_custom_exc((Exception,), _handler)
+
+
+# --- the test cells: what they need, and how each ended ---------------------------------------
+
+_STATUS = {}  # exercise label -> (status, message); "passed", "failed", "to do" or "not run"
+
+
+class RunFirst(NameError):
+    """A test cell run before the cells it needs; IPython shows the message alone."""
+
+    def _render_traceback_(self):
+        return [str(self)]
+
+
+def _one_line(exc):
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _record(label):
+    """Record how the running cell ends, once, under ``label`` (an IPython ``post_run_cell``
+    callback that removes itself)."""
+    try:
+        shell = get_ipython()  # noqa: F821 (defined inside IPython)
+    except NameError:
+        return
+
+    def done(result):
+        shell.events.unregister("post_run_cell", done)
+        err = result.error_in_exec
+        if err is None and result.error_before_exec is None:
+            _STATUS[label] = ("passed", "")
+        elif isinstance(err, RunFirst):
+            _STATUS[label] = ("not run", "its test cell ran before the cells above it")
+        elif isinstance(err, NotImplementedError):
+            _STATUS[label] = ("to do", _one_line(err))
+        else:
+            _STATUS[label] = ("failed", _one_line(err or result.error_before_exec))
+
+    shell.events.register("post_run_cell", done)
+
+
+def needs(label, *names):
+    """needs(label, *names) -> None
+
+    The first line of an exercise's test cell in the student notebooks: when the kernel lacks
+    one of ``names`` (the chapter's imports, the exercise's function), stop with a message that
+    says which cells to run first, instead of a bare ``NameError``. Also records how the cell
+    ends, for :func:`summary`.
+
+    Args:
+        label (str): the exercise, e.g. ``"pooling exercise 1"``.
+        *names (str): the names the test cell uses and does not define itself.
+
+    Example::
+
+        >>> needs("demo exercise 1", "len")
+    """
+    frame = sys._getframe(1)
+    scope = {**vars(__import__("builtins")), **frame.f_globals}
+    _record(label)
+    missing = [n for n in names if n not in scope]
+    if missing:
+        shown = ", ".join(missing[:4]) + (" ..." if len(missing) > 4 else "")
+        raise RunFirst(
+            f"{label}: run the cells above this one first. These tests use {shown}, which this kernel "
+            "has not defined yet (a restarted kernel starts empty). Click your answer cell for "
+            f"{label} (just above), choose Run > Run All Above Selected Cell, run that cell too, then "
+            "this one; or Run > Run All.")
+
+
+def summary(exercises):
+    """summary(exercises) -> None
+
+    Print each exercise's status in this kernel (the last cell of a student notebook): passed,
+    failed (with the check's message), still to do, or not run yet.
+
+    Args:
+        exercises (list): ``(label, title)`` pairs, in the chapter's order.
+
+    Example::
+
+        >>> summary([("demo exercise 1", "double it")])  # doctest: +NORMALIZE_WHITESPACE
+        Your exercises, as this kernel last ran their tests:
+          demo exercise 1 (double it): not run yet
+        0 of 1 passed. Validate (or `coursecnn validate NOTEBOOK`) checks them all in a fresh kernel.
+    """
+    print("Your exercises, as this kernel last ran their tests:")
+    passed = 0
+    for label, title in exercises:
+        status, message = _STATUS.get(label, ("not run yet", ""))
+        passed += status == "passed"
+        name = f"{label} ({title})" if title else label
+        shown = {"failed": "FAILED", "to do": "still to do"}.get(status, status)
+        print(f"  {name}: {shown}" + (f": {message}" if message and status == "failed" else ""))
+    print(f"{passed} of {len(exercises)} passed. Validate (or `coursecnn validate NOTEBOOK`) checks them "
+          "all in a fresh kernel.")

@@ -3,12 +3,20 @@ from.
 
 The notebooks themselves are made by :func:`coursecnn.editions.build_lab`. Their prose quotes
 numbers that the chapters compute (myst-nb's ``glue``); the edition writes them in as text, so
-they show in every front end without running anything. They come either from one run of each
-chapter (:mod:`coursecnn.labrun`, which can check the exercises in the same run) or, after a book
-build, from the notebooks the book executed (``--glue-from _build/jupyter_execute``), at no cost.
+they show in every front end without running anything. They come from one run of each chapter
+(:mod:`coursecnn.labrun`, which can check the exercises in the same run), or at no cost from
+numbers already at hand:
+
+- after a book build, the notebooks the book executed (``--glue-from _build/jupyter_execute``);
+- otherwise ``book/glue.json``, the numbers of the last full run (``make notebooks`` writes it;
+  it is committed), each chapter's entry keyed by a hash of what its numbers are computed from:
+  the chapter's code cells and the package modules they import (with the modules those import,
+  and the package's data files). Only a chapter whose key changed is run again.
 """
 
+import hashlib
 import json
+import re
 import shutil
 import sys
 import time
@@ -16,7 +24,132 @@ from pathlib import Path
 
 from . import editions
 
-__all__ = ["glue_from_executed", "publish", "lab_command"]
+__all__ = ["glue_from_executed", "publish", "lab_command", "chapter_key", "GLUE_CACHE"]
+
+GLUE_CACHE = Path("book") / "glue.json"  # under the project root
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(?P<mod>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n]*)"
+                     r"|import[ \t]+(?P<plain>[^\n]*))", re.M)
+
+
+def _imports(text, package_of):
+    """Dotted coursecnn modules that Python source ``text`` imports (``package_of``: the importing
+    module's package, for relative imports). Read from the import lines, without parsing: a
+    name that is not a module is dropped later, an extra module only makes the key stricter."""
+    found = set()
+    for m in _IMPORT.finditer(text):
+        if m.group("plain") is not None:
+            names = [n.split(" as ")[0].strip() for n in m.group("plain").split("#")[0].split(",")]
+            found.update(n for n in names if n.split(".")[0] == "coursecnn")
+            continue
+        mod = m.group("mod")
+        level = len(mod) - len(mod.lstrip("."))
+        if level:
+            parts = package_of.split(".")
+            mod = ".".join(parts[: len(parts) - level + 1] + ([mod.lstrip(".")] if mod.lstrip(".") else []))
+        if mod.split(".")[0] != "coursecnn":
+            continue
+        found.add(mod)
+        names = m.group("names").split("#")[0].strip("() \n")
+        found.update(f"{mod}.{n.split(' as ')[0].strip()}" for n in re.split(r"[,\n]", names)
+                     if n.split(" as ")[0].strip().isidentifier())
+    return found
+
+
+def _module_file(src, dotted):
+    """The source file of a dotted coursecnn module under ``src``, or None (a name, not a module)."""
+    path = Path(src, *dotted.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+_PARSED = {}  # (file, size, mtime) -> the coursecnn modules it imports
+
+
+def _module_imports(file, dotted):
+    stat = file.stat()
+    key = (str(file), stat.st_size, stat.st_mtime_ns)
+    if key not in _PARSED:
+        package = dotted if file.name == "__init__.py" else dotted.rpartition(".")[0]
+        _PARSED[key] = _imports(file.read_text(encoding="utf-8"), package)
+    return _PARSED[key]
+
+
+def chapter_key(path, root):
+    """chapter_key(path, root) -> str
+
+    A hash of everything a notebook's glued numbers are computed from: its code cells, and the
+    source of every coursecnn module they import, followed through the modules' own imports
+    (each package's ``__init__``), plus the package's data files when ``coursecnn.data`` is among
+    them. Prose edits leave it alone; a change to the code behind a number does not."""
+    root = Path(root)
+    src = root / "src"
+    nb = editions.read_notebook(path)
+    code = "\n".join(editions.source_text(c) for c in nb.get("cells", []) if c.get("cell_type") == "code")
+    todo = set(_imports(code, "coursecnn"))
+    seen, files = set(), set()
+    while todo:
+        mod = todo.pop()
+        parts = mod.split(".")
+        for k in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ too
+            sub = ".".join(parts[:k])
+            if sub in seen:
+                continue
+            seen.add(sub)
+            file = _module_file(src, sub)
+            if file is None:
+                continue
+            files.add(file)
+            todo |= _module_imports(file, sub) - seen
+    if "coursecnn.data" in seen:
+        files |= {p for p in (src / "coursecnn" / "data").rglob("*") if p.is_file()}
+    h = hashlib.sha256(code.encode())
+    for file in sorted(files):
+        h.update(b"\0" + str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def read_glue_cache(root):
+    """The saved numbers that still apply: ``{str(source path): {name: text}}`` for each notebook
+    whose entry in ``book/glue.json`` has its current key."""
+    try:
+        saved = json.loads((Path(root) / GLUE_CACHE).read_text(encoding="utf-8"))["chapters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    found = {}
+    for src, rel in editions.lab_sources(root).items():
+        entry = saved.get(rel.as_posix())
+        if isinstance(entry, dict) and entry.get("key") == chapter_key(src, root):
+            found[str(src)] = dict(entry.get("glue", {}))
+    return found
+
+
+def write_glue_cache(root, glue):
+    """Save ``glue`` (``{str(source path): {name: text}}``, from a full run) in ``book/glue.json``;
+    True when the file changed. An entry whose key is unchanged is kept as it is: a rerun on
+    another machine (last digits of a trained accuracy) does not rewrite it."""
+    try:
+        saved = json.loads((Path(root) / GLUE_CACHE).read_text(encoding="utf-8"))["chapters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        saved = {}
+    chapters = {}
+    for src, rel in sorted(editions.lab_sources(root).items(), key=lambda kv: kv[1]):
+        key, old = chapter_key(src, root), saved.get(rel.as_posix())
+        if isinstance(old, dict) and old.get("key") == key and set(old.get("glue", {})) == set(glue.get(str(src), {})):
+            chapters[rel.as_posix()] = old
+        elif str(src) in glue:
+            chapters[rel.as_posix()] = {"key": key, "glue": glue[str(src)]}
+    text = json.dumps({"note": "the numbers the chapters glue, from `make notebooks`; each key is a hash of "
+                       "the chapter's code and the package code it runs (coursecnn.labedition.chapter_key)",
+                       "chapters": chapters}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    path = Path(root) / GLUE_CACHE
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+        return True
+    return False
 
 
 def glue_from_executed(folder, root):
@@ -79,6 +212,16 @@ def publish(lab, html):
     return copied
 
 
+def _check_kernel_packages():
+    """Refuse, in one line, to run chapters in a Python without nbclient or ipykernel."""
+    import importlib.util
+
+    missing = [m for m in ("nbclient", "nbformat", "ipykernel") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModuleNotFoundError(f"running the chapters needs {', '.join(missing)}, which this Python lacks: "
+                                  "reinstall coursecnn (`pip install -e .` installs them), or use `make lab`")
+
+
 def lab_command(args, root):
     """Carry out ``coursecnn edition lab`` (see ``coursecnn edition --help``); the exit status."""
     from .labrun import run_chapters
@@ -93,7 +236,7 @@ def lab_command(args, root):
         if built_from != editions.lab_sources_digest(root):
             print(f"note: the chapters or the package changed since {out} was built; to update it run "
                   f"`coursecnn edition lab --out {out}` (or `make notebooks`): it keeps your own files and "
-                  "names any chapter you changed (--force keeps yours as NAME.edited)", file=sys.stderr)
+                  "carries your answers into the new chapters (anything it cannot carry stays in NAME.mine.ipynb)", file=sys.stderr)
     else:
         start = time.perf_counter()
         editions.check_rebuild(out, force=args.force)
@@ -102,7 +245,13 @@ def lab_command(args, root):
                 raise ValueError("--check runs the chapters; it cannot be combined with --glue-from")
             glue = glue_from_executed(args.glue_from, root)
         else:
-            sources = sorted(editions.lab_sources(root), key=lambda p: -p.stat().st_size)  # longest first
+            cached = {} if args.check else read_glue_cache(root)
+            sources = sorted((p for p in editions.lab_sources(root) if str(p) not in cached),
+                             key=lambda p: -p.stat().st_size)  # longest first
+            if cached:
+                print(f"  {len(cached)} notebooks' numbers from {GLUE_CACHE} (their code is unchanged); "
+                      f"{len(sources)} to run")
+            _check_kernel_packages()
             results = run_chapters(sources, root, jobs=max(1, args.jobs), check=args.check)
             problems = [p for r in results for p in r["problems"]]
             for r in sorted(results, key=lambda r: r["path"]):
@@ -113,10 +262,14 @@ def lab_command(args, root):
                     print(f"coursecnn: error: {p}", file=sys.stderr)
                 print(f"coursecnn: error: {len(problems)} problems; the lab edition was not written", file=sys.stderr)
                 return 1
-            glue = {str(Path(root) / r["path"]): r["glue"] for r in results}
+            glue = {**cached, **{str(Path(root) / r["path"]): r["glue"] for r in results}}
+            if args.check and write_glue_cache(root, glue):
+                print(f"  {GLUE_CACHE} updated with this run's numbers (commit it: `make lab` then needs no run)")
         kept = editions.build_lab(out, root=root, glue=glue, force=args.force)
+        for note in getattr(kept, "notes", []):
+            print(f"  {note}")
         for rel in kept:
-            print(f"  kept {out / rel} (not made by the edition)")
+            print(f"  kept {out / rel}" + ("" if rel.endswith(".mine.ipynb") else " (not made by the edition)"))
         print(f"lab edition written: {out} ({time.perf_counter() - start:.0f} s); open it with `make lab`")
     if args.publish:
         copied = publish(out, args.publish)

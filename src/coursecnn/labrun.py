@@ -101,6 +101,7 @@ def run_chapter(path, root=None, timeout=900, check=True, wrong=None):
         cell["source"] = editions.source_text(cell).replace(editions.GLUE_IMPORT, editions.LAB_GLUE_IMPORT)
         if i in exercises:
             ex = exercises[i]
+            cell = editions.lab_test_cell(cell, ex)  # as the student's notebook has it
             if check:
                 plan.append((cell, "stub-test", ex))
             for desc, code in (wrong or {}).get(ex["key"], []):
@@ -117,6 +118,9 @@ def run_chapter(path, root=None, timeout=900, check=True, wrong=None):
                 plan.append((cell, "stub", None))
         else:
             plan.append((cell, "cell", None))
+    if exercises:  # the notebook's last cell, the exercises' statuses: it must run too
+        summary = editions.summary_cells(list(exercises.values()))[-1]
+        plan.append((summary, "summary", None))
     harvest = nbformat.v4.new_code_cell("import coursecnn.lab\nprint(coursecnn.lab.glued_json())")
     plan.append((harvest, "harvest", None))
     cells = [nbformat.from_dict({**c, "source": editions.source_text(c), "metadata": {}, "outputs": [], "execution_count": None,
@@ -143,6 +147,12 @@ def run_chapter(path, root=None, timeout=900, check=True, wrong=None):
                 result.problems.append(f"{name}: {which} failed: {err}")
                 if what == "setup":
                     break
+            if what == "summary" and err is None:
+                shown = _stdout(cell)
+                for e in exercises.values():
+                    if f"{e['label']} ({e['title']}): passed" not in shown and f"{e['label']}: passed" not in shown:
+                        result.problems.append(f"{name}: the summary cell does not list {e['label']} as passed "
+                                               f"after its reference solution: {shown!r}")
             if what == "harvest" and err is None:
                 result.glue = json.loads(_stdout(cell).strip().splitlines()[-1])
     result.seconds = round(time.perf_counter() - start, 1)

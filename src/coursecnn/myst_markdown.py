@@ -180,8 +180,19 @@ def _convert(text, ctx):
     """Directives first (their bodies recursively), roles in the remaining lines."""
     lines, out, i = text.split("\n"), [], 0
     plain_fence = None  # inside an ordinary ``` code block: leave it alone
+    prose = []  # consecutive lines of text: a role may span a line break ({doc}`page\n<target>`)
+
+    def flush():
+        if prose:
+            out.extend(_roles("\n".join(prose), ctx).split("\n"))
+            prose.clear()
+
     while i < len(lines):
         line = lines[i]
+        if not plain_fence and (_FENCE.match(line) or re.match(r"^[`~]{3,}\w*$", line.strip())
+                                or _TARGET.match(line) or line.strip() == "+++"
+                                or re.match(r"^%(\s|$)", line.strip())):
+            flush()
         if plain_fence:
             out.append(line)
             if line.strip() == plain_fence:
@@ -208,8 +219,9 @@ def _convert(text, ctx):
         elif _TARGET.match(line) or stripped == "+++" or re.match(r"^%(\s|$)", stripped):
             pass  # MyST targets, block breaks and comments: nothing to show
         else:
-            out.append(_roles(line, ctx))
+            prose.append(line)
         i += 1
+    flush()
     return "\n".join(out)
 
 
@@ -259,4 +271,6 @@ def raw_myst(text):
         # Inline code spans may show a role as an example; blank them before looking.
         visible = re.sub(r"(?<![}\w])`[^`]*`", "", line)
         found.extend(m.group(0) for m in _ROLE.finditer(visible))
+        # A role whose text goes on past the line's end (left raw, it shows as "{doc}`page").
+        found.extend(m.group(0) for m in re.finditer(r"\{[a-zA-Z][\w:+-]*\}`(?=[^`]*$)", visible))
     return found

@@ -6,7 +6,10 @@ Runs the explorers notebook and moves a widget's slider; runs the pooling chapte
 exercises and then one exercise's tests. Checks that no cell shows an error (except the
 exercise's test, which must name the exercise still to do), that no markdown shows raw MyST,
 and that the code the book includes from the package, a glued number and a folded answer are
-there. Screenshots go to _build/screenshots/lab-*.png.
+there. Runs All on the untouched perceptron chapter: every cell runs, every figure renders, each
+test cell says its exercise is still to do and the last cell lists them all. Lab is configured as
+`make lab` configures it (tools/student-lab): no instructor tools. Screenshots go to
+_build/screenshots/lab-*.png.
 """
 
 import json
@@ -31,7 +34,8 @@ RAW_MYST = re.compile(r"\{(glue:text|glue|literalinclude|dropdown|doc|ref|note|a
 NB = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook"  # the notebook in the open tab
 NO_INSTRUCTOR_PAGES = ("{'nbgrader.server_extensions.formgrader': False, "
                        "'nbgrader.server_extensions.course_list': False, "
-                       "'nbgrader.server_extensions.assignment_list': False}")
+                       "'nbgrader.server_extensions.assignment_list': False, "
+                       "'nbgrader.server_extensions.validate_assignment': False, 'coursecnn.labserver': True}")
 
 
 def _free_port():
@@ -61,6 +65,7 @@ def lab(tmp_path_factory):
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
                OMP_NUM_THREADS="1")
     env.pop("JUPYTER_CONFIG_DIR", None)
+    env["JUPYTER_CONFIG_PATH"] = str(ROOT / "tools" / "student-lab")  # as `make lab` runs it
     cmd = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            "--port-retries=0", f"--ServerApp.root_dir={root}", "--IdentityProvider.token=",
            "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
@@ -279,3 +284,88 @@ def test_book_downloads_are_the_lab_notebooks():
         assert (LAB / rel).exists(), f"{rel}: in the book, not in the lab edition"
         assert page.read_bytes() == (LAB / rel).read_bytes(), f"{rel}: the download differs from _build/lab/{rel}"
         assert "skip-execution" not in page.read_text()
+
+
+def _dirty_tabs(page):
+    return page.locator(".lm-TabBar-tab.jp-mod-dirty").count()
+
+
+def test_run_all_runs_an_untouched_chapter_to_the_end_and_lists_every_exercise(page, lab):
+    """Run All on the untouched perceptron chapter: no cell is left unrun, every figure renders,
+    the only errors are the exercises' test cells (each saying its exercise is still to do), and
+    the summary at the end lists every exercise. Opening the notebook does not mark it modified,
+    and the instructor's nbgrader tools are not there."""
+    url, path = lab[0], "chapters/perceptron.ipynb"
+    built = json.loads((lab[1] / path).read_text())
+    code_cells = [c for c in built["cells"] if c["cell_type"] == "code"]
+    tests = [c["id"] for c in code_cells if "raises-exception" in c["metadata"].get("tags", [])
+             and c["metadata"].get("nbgrader", {}).get("grade")]
+    assert len(tests) >= 3
+    _open(page, url, path)
+    _markdown_text(page)
+    page.wait_for_timeout(1500)  # anything that would mark it modified has happened by now
+    assert _dirty_tabs(page) == 0, "the notebook shows as modified right after opening"
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    assert "Nbgrader" not in menus and "Formgrader" not in menus, menus
+    assert page.locator("text=Create Assignment").count() == 0
+    notebook = page.locator(NB)
+    _command(page, "Run", "runmenu:run-all", started=notebook.locator(".jp-CodeCell").nth(1))
+    _wait_run(page, notebook.locator(".jp-CodeCell"), timeout=420000)
+    errors = _errors(page, lab, path, len(code_cells))
+    saved = json.loads((lab[1] / path).read_text())
+    failed = {c["id"]: o for c in saved["cells"] if c["cell_type"] == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"}
+    assert sorted(failed) == sorted(tests), errors
+    assert all("is still to do" in o["evalue"] for o in failed.values()), errors
+    # Every figure: a cell that draws has an image output, and Lab shows each image drawn.
+    drawing = [c for c in saved["cells"] if c["cell_type"] == "code" and c["id"] not in tests
+               and re.search(r"\bplt\.|\bplots\.|\.imshow\(|fig\b", "".join(c["source"]))]
+    assert drawing, "the chapter draws nothing?"
+    for c in drawing:
+        assert any("image/png" in o.get("data", {}) for o in c["outputs"]), f"cell {c['id']} drew no figure"
+    images = sum(1 for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+                 if "image/png" in o.get("data", {}))
+    shown = page.evaluate(f"() => [...document.querySelectorAll('{NB} .jp-OutputArea-output img')]"
+                          ".map(i => i.complete && i.naturalWidth > 0)")
+    assert len(shown) == images and all(shown), (images, shown)
+    # The last cell: every exercise, by name, still to do.
+    summary = notebook.locator(".jp-CodeCell").last
+    summary.scroll_into_view_if_needed()
+    text = summary.locator(".jp-OutputArea").inner_text()
+    for label in re.findall(r"\('(perceptron exercise \d+)'", "".join(code_cells[-1]["source"])):
+        assert re.search(f"{label} \\(.*\\): still to do", text), text
+    assert f"0 of {len(tests)} passed" in text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lab-run-all-summary.png"))
+    # A figure after the first exercise (Lab used to stop there): the activation functions.
+    after = notebook.locator(".jp-CodeCell").filter(has_text='names = ["step", "sigmoid"').first
+    after.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "lab-run-all-figure.png"))
+    first_test = notebook.locator(".jp-CodeCell").filter(has_text="from coursecnn.lab import needs").first
+    first_test.locator(".jp-OutputArea").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "lab-run-all-test-message.png"))
+
+
+def test_validate_in_lab_lists_passed_exercises_too(page, lab):
+    """Lab's Validate button on a pooling notebook with exercise 1 solved: it fails, and lists
+    every exercise: 1 passed, 2 and 3 still to do."""
+    url, root = lab
+    src = json.loads((ROOT / "book" / "chapters" / "pooling.ipynb").read_text())
+    solution = next(c for c in src["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "pooling-ex1-solution")
+    nb = json.loads((root / "chapters" / "pooling.ipynb").read_text())
+    mine = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "pooling-ex1-solution")
+    mine["source"] = "".join(solution["source"])
+    (root / "chapters" / "pooling-partial.ipynb").write_text(json.dumps(nb))
+    _open(page, url, "chapters/pooling-partial.ipynb")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar").get_by_text("Validate", exact=True).click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=240000)
+    page.wait_for_function("() => !document.querySelector('.jp-Dialog') || "
+                           "document.querySelector('.jp-Dialog').innerText.includes('Your exercises')", timeout=240000)
+    text = dialog.inner_text()
+    assert "VALIDATION FAILED" in text or "failed" in text, text
+    assert "pooling exercise 1: passed" in text, text
+    assert "pooling exercise 2: still to do" in text and "pooling exercise 3: still to do" in text, text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "lab-validate.png"))
+    dialog.locator(".jp-mod-accept").click()
