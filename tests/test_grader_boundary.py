@@ -14,7 +14,7 @@ import pytest
 from coursecnn.course import assignment_notebook, build_course
 from coursecnn.editions import find_root
 from coursecnn.grader import batch, box, flags, kernel, wire
-from coursecnn.grader.preprocessors import declared_names
+from coursecnn.grader.rules import declared_names
 
 needs_bwrap = pytest.mark.skipif(not box.available(), reason=f"no sandbox: {box.unavailable_reason()}")
 SETUP = ["import numpy as np\nfrom coursecnn import ref\nimage = np.arange(36.0).reshape(6, 6)"]

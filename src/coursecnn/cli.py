@@ -214,6 +214,7 @@ def main(argv=None):
         from .editions import read_notebook
 
         if args.action == "build":
+            _require("nbformat", "nbclient", "nbgrader")  # the course is for nbgrader: say so now
             built = build_course(args.out, chapters=args.chapters, timeout=args.timeout,
                                  course_id=args.course_id, root=root, force=args.force)
             out = Path(args.out)
@@ -249,6 +250,9 @@ def main(argv=None):
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] == "coursecnn":
             raise  # our own module missing is a bug, not an install without the extras
+        if exc.name is None:  # raised by our code with its own one-line message
+            print(f"coursecnn: error: {exc}", file=sys.stderr)
+            return 1
         command = " ".join(filter(None, (args.command, getattr(args, "action", None) or getattr(args, "kind", None))))
         print(_missing_extra(exc, command), file=sys.stderr)
         return 1

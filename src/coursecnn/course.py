@@ -338,7 +338,7 @@ def assignment_notebook(nb):
 def _rules(nb):
     """{solution grade_id: {"declared", "plain", "limits"}}: from each solution cell's source (the
     names its stub declares) and its ``metadata.coursecnn`` (``allow``, ``limits``)."""
-    from .grader.preprocessors import cell_rules
+    from .grader.rules import cell_rules
 
     rules = {}
     for cell in nb.get("cells", []):

@@ -460,7 +460,7 @@ def _bind(ns, worker, reply, declared):
 
 def shadowed_builtins(source):
     """Builtin names an answer's source binds at its top level (``def range``, ``sum = ...``)."""
-    from .preprocessors import defined_names
+    from .rules import defined_names
 
     return sorted(n for n in defined_names(source) if hasattr(builtins, n))
 
@@ -495,7 +495,7 @@ def answer(label, source, setup=(), declared=(), limits=None, timeout=120, sandb
     shadowed = shadowed_builtins(source)
     if shadowed:
         s.flag("shadowed builtin", label, ", ".join(shadowed))
-    from .preprocessors import defined_names
+    from .rules import defined_names
 
     foreign = sorted(set(defined_names(source)) & (set(others) - set(declared)))
     if foreign:
