@@ -256,11 +256,16 @@ FIGURES = {
             "Two 3 by 3 grids side by side, map 1 in blue holding 1 to 9 and map 2 in orange holding 10 "
             "to 18; below them one row of 18 cells, the blue values 1 to 9 followed by the orange 10 to "
             "18, each map read row by row."),
-        "architectures-15": (
-            "LeNet-5 training on the bundled digits: loss and accuracy per epoch.",
-            "Two plots over the 8 epochs. Left: training and test loss, both falling, the test loss "
-            "levelling off in the last epochs. Right: training and test accuracy, rising quickly and "
-            "ending above 98 percent."),
+        # The cell shows the training's progress bar (a widget) and then its curves.
+        "architectures-15": [
+            ("LeNet-5 training on the bundled digits: the progress bar over the 8 epochs, as the run "
+             "that built this page left it.",
+             "A progress bar, full, with the number of epochs done and the time the training took."),
+            ("LeNet-5 training on the bundled digits: loss and accuracy per epoch.",
+             "Two plots over the 8 epochs. Left: training and test loss, both falling, the test loss "
+             "levelling off in the last epochs. Right: training and test accuracy, rising quickly and "
+             "ending above 98 percent."),
+        ],
         "architectures-17": (
             "LeNet-5's six learned C1 filters and the feature maps they make from one test digit.",
             "Top row: a test digit, then six 5 by 5 filters in red and blue, several of them edge "

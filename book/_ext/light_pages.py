@@ -13,6 +13,7 @@
 """
 
 import html
+import posixpath
 import re
 from pathlib import Path
 
@@ -39,12 +40,13 @@ def _drop_unused_widget_scripts(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if not scripts or WIDGET_VIEW in (context.get("body") or ""):
         return
-    manager = set(app.config.nb_ipywidgets_js or {})
+    # Sphinx stores them as "_static/" + the configured path ("_static/../vendor/require.js").
+    manager = {posixpath.normpath(posixpath.join("_static", path)) for path in app.config.nb_ipywidgets_js or {}}
     kept = []
     for script in scripts:
         attributes = getattr(script, "attributes", {}) or {}
-        name = getattr(script, "filename", None) or str(script)
-        if name in manager or attributes.get("type") == WIDGET_STATE:
+        name = getattr(script, "filename", None) or ""
+        if posixpath.normpath(name) in manager or attributes.get("type") == WIDGET_STATE:
             continue
         kept.append(script)
     scripts[:] = kept
@@ -68,7 +70,7 @@ def _finish(app, exception):
     if app.config.root_doc != "index":
         root = f"{app.config.root_doc}.html"
         icon = f"_static/{Path(app.config.html_favicon).name}" if app.config.html_favicon else "_static/favicon.svg"
-        index.write_text(INDEX.format(title=html.escape(app.config.project), root=root, icon=icon), encoding="utf-8")
+        index.write_text(INDEX.format(title=html.escape(app.config.html_title or app.config.project), root=root, icon=icon), encoding="utf-8")
 
 
 def setup(app):

@@ -53,7 +53,7 @@
       ".cell_output, .cell_output .output, .widget-box, .ccnn-strip-box, .ccnn-explorer");
     var names = {};
     Array.prototype.forEach.call(all, function (el) {
-      if (el.closest("[inert]")) return;
+      if (el.closest("[inert], [aria-hidden=true]")) return;
       var st = getComputedStyle(el);
       var scrolls = (st.overflowX === "auto" || st.overflowX === "scroll") && el.scrollWidth > el.clientWidth + 1;
       // (the theme gives pre blocks tabindex -1 or 0 once, at load; a narrowed window needs 0)
@@ -124,6 +124,15 @@
     });
   }
 
+  // An inline formula wider than its paragraph (a phone's column) scrolls in its own box.
+  function wideInlineMath(root) {
+    Array.prototype.forEach.call(root.querySelectorAll(":is(p, li, dd) > span.math > mjx-container:not([display=true])"), function (m) {
+      var marked = m.classList.contains("ccnn-wide-inline");
+      var wide = marked ? m.scrollWidth > m.clientWidth + 1 : m.getBoundingClientRect().width > m.closest("p, li, dd").clientWidth + 1;
+      if (wide !== marked) m.classList.toggle("ccnn-wide-inline", wide);
+    });
+  }
+
   // A header cell without text names nothing (axe's empty-table-header): make it a data cell.
   function emptyHeaders(root) {
     Array.prototype.forEach.call(root.querySelectorAll("table th"), function (th) {
@@ -175,7 +184,15 @@
     document.addEventListener("click", function (e) {
       var link = e.target.closest && e.target.closest("a[href]");
       var dialog = link && link.closest("dialog[open]");
-      if (dialog && typeof dialog.close === "function") dialog.close();
+      if (!dialog || typeof dialog.close !== "function") return;
+      dialog.close();
+      var href = link.getAttribute("href");
+      var target = href.charAt(0) === "#" && document.getElementById(decodeURIComponent(href.slice(1)));
+      if (target) {  // the closing dialog gives the page its scroll back: go there ourselves
+        e.preventDefault();
+        history.pushState(null, "", href);
+        target.scrollIntoView();
+      }
     });
   }
 
@@ -235,6 +252,7 @@
     emptyHeaders(root);
     markStrips(root);
     fullSize(root);
+    wideInlineMath(root);
     markScrollBoxes(root);
   }
 
