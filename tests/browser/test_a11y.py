@@ -617,6 +617,21 @@ def test_pooling_explorer_works_from_the_keyboard(visits):
         assert labelled, f"the {kind} explorer has a picture without a text alternative"
 
 
+def test_kernel_explorer_announces_the_result_and_keeps_the_sum_on_demand(visits):
+    """A screen reader hears "output[r, c] = v" on each arrow key, not the 9 to 25 products; the
+    products stay readable in the text under the pictures."""
+    page = _open(visits["laptop"], "explorers.html")
+    page.wait_for_selector(".ccnn-explorer[data-ready]", timeout=20_000)
+    root = page.locator(".ccnn-explorer[data-kind=kernel]").first
+    root.locator("canvas.ccnn-clickable").focus()
+    page.keyboard.press("ArrowRight")
+    live = root.evaluate("r => Array.from(r.querySelectorAll('[aria-live]')).filter(e => e.textContent.trim())"
+                         ".map(e => e.textContent)")
+    assert len(live) == 1 and re.fullmatch(r"output\[\d+, \d+\] = -?[\d.]+", live[0]), live
+    dot = root.locator(".ccnn-dot").inner_text()
+    assert dot.count("\u00b7") >= 9 and live[0].split(" = ")[0] in dot, dot
+
+
 def test_the_audit_and_the_layout_probe_can_fail(audit):
     """Negative controls on a real page, in each theme: an image without alt text, an unlabelled
     input, text in the theme's border colour (too faint in light and in dark), two regions with one
