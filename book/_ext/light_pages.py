@@ -8,14 +8,16 @@
   custom icons". The book adds none, and the theme's own stylesheet already draws every icon it
   uses with the Font Awesome web font, so the script is dropped from every page and from the site.
 - The redirect that sphinx-external-toc writes as index.html has no title, language or icon (the
-  browser then asks for /favicon.ico and gets a 404). A small page that does the same is written
-  first; the extension only writes its own when there is none.
+  browser then asks for /favicon.ico and gets a 404). A small page that does the same, with the
+  book's SVG icon inline, is written first; sphinx-external-toc only writes its own when there is
+  none.
 """
 
 import html
 import posixpath
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -26,11 +28,11 @@ INDEX = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
-<link rel="icon" href="{icon}" type="image/svg+xml">
+<link rel="icon" href="data:image/svg+xml,{icon}">
 <meta http-equiv="Refresh" content="0; url={root}">
 </head>
 <body>
-<main><p>The book starts at <a href="{root}">{title}</a>.</p></main>
+<main><h1>{title}</h1><p>The book starts at <a href="{root}">the introduction</a>.</p></main>
 </body>
 </html>
 """
@@ -69,7 +71,9 @@ def _finish(app, exception):
     index = out / "index.html"
     if app.config.root_doc != "index":
         root = f"{app.config.root_doc}.html"
-        icon = f"_static/{Path(app.config.html_favicon).name}" if app.config.html_favicon else "_static/favicon.svg"
+        # The icon inline: the redirect leaves at once, and would abort a request for the file.
+        favicon = out / "_static" / Path(app.config.html_favicon or "favicon.svg").name
+        icon = quote(favicon.read_text(encoding="utf-8"), safe=" =:/'") if favicon.suffix == ".svg" and favicon.exists() else ""
         index.write_text(INDEX.format(title=html.escape(app.config.html_title or app.config.project), root=root, icon=icon), encoding="utf-8")
 
 

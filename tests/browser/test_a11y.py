@@ -697,3 +697,13 @@ def test_search_snippets_show_no_tex(visits):
     tex = [s for s in snippets if re.search(r"\\[()\[\]]|\\[a-z]+\{|\$\$", s)]
     assert not tex, f"{len(tex)} of {len(snippets)} snippets show TeX, e.g. {tex[0][:160]!r}"
     assert page.evaluate("() => window.ccnnBook.texToText('\\\\(n_{out} \\\\times 3\\\\)')") == "n_out \u00d7 3"
+
+
+def test_print_opens_every_folded_answer(visits):
+    page = _open(visits["laptop"], "chapters/perceptron.html")
+    closed = page.evaluate("() => document.querySelectorAll('details:not([open])').length")
+    assert closed > 0, "no folded block on the perceptron page (did it change?)"
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    assert page.evaluate("() => document.querySelectorAll('details:not([open])').length") == 0
+    page.evaluate("() => window.dispatchEvent(new Event('afterprint'))")
+    assert page.evaluate("() => document.querySelectorAll('details:not([open])').length") == closed

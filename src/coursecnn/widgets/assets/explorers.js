@@ -298,7 +298,7 @@
     // A screen reader hears the result on every move (the live region); the 9 to 25 terms of the
     // dot product are in the text below the pictures, read when the reader asks for them.
     var dot = h("div", { class: "ccnn-dot" });
-    var said = h("div", { class: "ccnn-said", "aria-live": "polite",
+    var said = h("div", { class: "ccnn-said visually-hidden", "aria-live": "polite",
       style: "position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;" });
     var msg = h("div", { class: "ccnn-message" });
     var inCap = h("div", { class: "ccnn-cap" }), outCap = h("div", { class: "ccnn-cap" });
