@@ -4,7 +4,9 @@
     .venv/bin/python tools/figure_text.py --check  # exit 1 when a notebook differs from this table
 
 myst-nb reads ``mystnb.figure.caption`` and ``mystnb.image.alt`` from a code cell's metadata and
-puts the cell's picture in a <figure> with that caption and alt text. Keeping the text here, one
+puts the cell's picture in a <figure> with that caption and alt text. A cell that draws several
+pictures lists one (caption, alt) pair for each: the first goes where myst-nb reads it, and all of
+them under ``ccnn.figures``, which book/_ext/figure_text.py puts on the pictures in order. Keeping the text here, one
 place for all chapters, makes it easy to review; the notebooks carry a copy, so a student's
 notebook and the book show the same words. The alt text says what the picture shows for a reader
 who cannot see it; the caption says what to look at.
@@ -101,12 +103,18 @@ FIGURES = {
             "Left: the grey-scale photograph that ships with the package. Right: the correlation between "
             "each pixel and the pixel d columns to its right, plotted against d; it starts near 1 for "
             "d = 1 and falls steadily as the distance grows."),
-        "convolution-11": (
-            "The lecture's 6×6 example: the window of output (0, 0), then of output (0, 1).",
-            "Two rows of three grids: the 6 by 6 input with a 3 by 3 window outlined, the star sign, the 3 "
-            "by 3 kernel, the equals sign, and the 4 by 4 output with one cell outlined. In the first row "
-            "the window is at the top-left corner and the output cell at (0, 0); in the second both have "
-            "moved one column to the right."),
+        # One cell, two pictures: each gets its own caption and alt text (book/_ext/figure_text.py).
+        "convolution-11": [
+            ("The lecture's 6×6 example, output (0, 0): the 3×3 window at the input's top-left corner, "
+             "times the kernel, gives the output's top-left cell.",
+             "Three grids in a row: the 6 by 6 input with a 3 by 3 window outlined at its top-left corner, "
+             "the star sign, the 3 by 3 kernel, the equals sign, and the 4 by 4 output with its top-left "
+             "cell, (0, 0), outlined."),
+            ("The same example, output (0, 1): the window moves one column to the right, and so does the "
+             "output cell.",
+             "The same three grids: the window on the 6 by 6 input now starts one column further right, "
+             "and the outlined cell of the 4 by 4 output is (0, 1), next to the top-left corner."),
+        ],
         "convolution-19": (
             "The lecture's kernels applied to the photograph.",
             "Six small copies of the photograph, one per kernel: the identity leaves it unchanged, the box "
@@ -250,11 +258,16 @@ FIGURES = {
             "Two 3 by 3 grids side by side, map 1 in blue holding 1 to 9 and map 2 in orange holding 10 "
             "to 18; below them one row of 18 cells, the blue values 1 to 9 followed by the orange 10 to "
             "18, each map read row by row."),
-        "architectures-15": (
-            "LeNet-5 training on the bundled digits: loss and accuracy per epoch.",
-            "Two plots over the 8 epochs. Left: training and test loss, both falling, the test loss "
-            "levelling off in the last epochs. Right: training and test accuracy, rising quickly and "
-            "ending above 98 percent."),
+        # The cell shows the training's progress bar (a widget) and then its curves.
+        "architectures-15": [
+            ("LeNet-5 training on the bundled digits: the progress bar over the 8 epochs, as the run "
+             "that built this page left it.",
+             "A progress bar, full, with the number of epochs done and the time the training took."),
+            ("LeNet-5 training on the bundled digits: loss and accuracy per epoch.",
+             "Two plots over the 8 epochs. Left: training and test loss, both falling, the test loss "
+             "levelling off in the last epochs. Right: training and test accuracy, rising quickly and "
+             "ending above 98 percent."),
+        ],
         "architectures-17": (
             "LeNet-5's six learned C1 filters and the feature maps they make from one test digit.",
             "Top row: a test digit, then six 5 by 5 filters in red and blue, several of them edge "
@@ -280,15 +293,23 @@ def apply(check=False):
         nb = nbformat.read(path, as_version=4)
         by_id = {c.get("id"): c for c in nb.cells}
         changed = False
-        for cell_id, (caption, alt) in cells.items():
+        for cell_id, text in cells.items():
             cell = by_id.get(cell_id)
             if cell is None:
                 raise SystemExit(f"{path.name}: no cell {cell_id!r} (was it renamed?)")
+            pairs = text if isinstance(text, list) else [text]
             meta = cell.metadata.setdefault("mystnb", {})
-            want = {"figure": {"caption": caption}, "image": {"alt": alt}}
-            if {k: meta.get(k) for k in want} != want:
+            want = {"figure": {"caption": pairs[0][0]}, "image": {"alt": pairs[0][1]}}
+            many = [{"caption": c, "alt": a} for c, a in pairs] if len(pairs) > 1 else None
+            if {k: meta.get(k) for k in want} != want or cell.metadata.get("ccnn", {}).get("figures") != many:
                 differ.append(f"{path.name}:{cell_id}")
                 meta.update(want)
+                if many:
+                    cell.metadata.setdefault("ccnn", {})["figures"] = many
+                else:
+                    cell.metadata.get("ccnn", {}).pop("figures", None)
+                    if cell.metadata.get("ccnn") == {}:
+                        del cell.metadata["ccnn"]
                 changed = True
         if changed and not check:
             nbformat.write(nb, path)

@@ -295,7 +295,11 @@
     var inCanvas = h("canvas", { class: "ccnn-canvas", title: "input (blue: zero padding)", role: "img" });
     var outCanvas = h("canvas", { class: "ccnn-canvas ccnn-clickable", title: "click a pixel (or use the arrow keys) to see its dot product", role: "img" });
     var kernelBox = h("div", { class: "ccnn-kernel" });
-    var dot = h("div", { class: "ccnn-dot", "aria-live": "polite" });
+    // A screen reader hears the result on every move (the live region); the 9 to 25 terms of the
+    // dot product are in the text below the pictures, read when the reader asks for them.
+    var dot = h("div", { class: "ccnn-dot" });
+    var said = h("div", { class: "ccnn-said visually-hidden", "aria-live": "polite",
+      style: "position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap;" });
     var msg = h("div", { class: "ccnn-message" });
     var inCap = h("div", { class: "ccnn-cap" }), outCap = h("div", { class: "ccnn-cap" });
     var cells = [];
@@ -349,7 +353,7 @@
       if (oh.span < 0 || ow.span < 0) {
         output = [];
         st.message = "The " + F + "\u00d7" + F + " kernel is larger than the padded input (" + (H + 2 * p) + "\u00d7" + (W + 2 * p) + "): no output.";
-        msg.textContent = st.message; dot.textContent = "";
+        msg.textContent = st.message; dot.textContent = ""; said.textContent = st.message;
         outCanvas.width = outCanvas.height = 0; outCap.textContent = "";
         return;
       }
@@ -377,6 +381,7 @@
       var sum = terms.join(" + ");
       dot.appendChild(document.createTextNode((st.scale === 1 ? sum : "1/" + st.scale + " \u00b7 (" + sum + ")") + " = "));
       dot.appendChild(h("b", { text: fmt(output[r][c], 4) }));
+      said.textContent = "output[" + r + ", " + c + "] = " + fmt(output[r][c], 4);
     }
 
     outCanvas.setAttribute("tabindex", "0");  // arrow keys move the chosen pixel
@@ -406,6 +411,7 @@
       h("figure", { class: "ccnn-panel" }, [h("div", { class: "ccnn-head", text: "Output (click a pixel)" }), outCanvas, outCap]),
     ]));
     root.appendChild(dot);
+    root.appendChild(said);
     root.appendChild(msg);
     root.appendChild(explainer(document.createTextNode(
       "Each output pixel is the sum of the kernel's entries times the input pixels under it " +
@@ -423,6 +429,7 @@
       padding: function () { return st.padding; },
       selected: function () { return st.sel.slice(); },
       dotProduct: function () { return dot.textContent; },
+      announcement: function () { return said.textContent; },
       message: function () { return st.message; },
       setPreset: setPreset,
       setImage: function (name) { st.image = name; st.sel = null; update(); },
