@@ -98,7 +98,8 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
             Default: ``None``.
         training (bool): use the batch's statistics (``True``) or the running ones.
             Default: ``True``.
-        eps (float): added to the variance, ``>= 0``. Default: ``1e-5``.
+        eps (float): added to the variance: positive in training mode (PyTorch's rule; a constant
+            channel would give 0 / 0), ``>= 0`` in evaluation mode. Default: ``1e-5``.
 
     Returns:
         Tensor of shape ``(N, C, H, W)``.
@@ -107,7 +108,7 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
 
         >>> import torch, coursecnn.torch as ct
         >>> x = torch.tensor([[[[1.0, 3.0]]], [[[5.0, 7.0]]]], dtype=torch.float64)
-        >>> (ct.batch_norm2d(x, eps=0.0) * 5 ** 0.5).flatten().tolist()
+        >>> (ct.batch_norm2d(x, eps=1e-300) * 5 ** 0.5).flatten().tolist()
         [-3.0, -1.0, 1.0, 3.0]
     """
     x = as_tensor(x, "x", 4, "(N, C, H, W)")
@@ -117,7 +118,16 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
     if not isinstance(training, bool):
         raise TypeError(f"batch_norm2d: training must be True or False, got {training!r}")
     eps = _number(eps, "eps", 0.0)
-    if training:
+    if training and eps == 0:
+        # a constant channel has variance 0, and 0 / sqrt(0) is NaN: PyTorch refuses eps <= 0 here
+        raise ValueError(
+            "batch_norm2d: eps must be positive in training mode (a constant channel has variance 0, and "
+            f"(x - mean) / sqrt(0 + eps) would be NaN), got {eps!r}; use the default 1e-5"
+        )
+    if training and x.shape[0] == 0:
+        # an empty batch normalizes to an empty result, as in torch (and coursecnn.ref)
+        mean, var = x.new_zeros(x.shape[1]), x.new_ones(x.shape[1])
+    elif training:
         _values_per_channel(x, "batch_norm2d")
         with torch.no_grad():  # the Function's backward accounts for how they depend on x
             mean, var = x.mean(_AXES), x.var(_AXES, unbiased=False)
