@@ -94,3 +94,85 @@ def test_torch_batch_norm_keeps_eps_zero_in_evaluation_and_an_empty_batch_like_t
     y = ct.batch_norm2d(empty, weight=weight)
     y.sum().backward()
     assert y.shape == empty.grad.shape == (0, 3, 4, 4) and not weight.grad.any()
+
+
+# ------------------------------------------------------------------------------- budgets
+
+X1 = np.broadcast_to(0.0, (1, 1, 1, 1))  # a kernel of 10**5, half of it padding: 2 x 2 windows
+HUGE_WINDOW = dict(kernel_size=10**5, stride=1, padding=5 * 10**4)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ref.pad2d(np.ones((2, 3, 4, 4)), 10**5),
+    lambda: ref.pad2d(np.ones((2, 3, 4, 4)), (0, 10**9), "zeros"),
+    lambda: ref.max_unpool2d(np.ones((1, 1, 4, 4)), np.zeros((1, 1, 4, 4), np.int64), 2, stride=10**5),
+    *[lambda mod=mod, name=name: getattr(mod, name)(X1, **HUGE_WINDOW)
+      for mod in (ref, fast) for name in ("max_pool2d", "avg_pool2d", "max_pool2d_with_indices")],
+    *[lambda mod=mod, name=name: getattr(mod, name)(np.zeros((1, 1, 2, 2)), X1, **HUGE_WINDOW)
+      for mod in (ref, fast) for name in ("max_pool2d_backward", "avg_pool2d_backward")],
+    lambda: ref.nmax_pool2d(X1, n=1, **HUGE_WINDOW),
+    lambda: fast.nmax_pool2d_backward(np.zeros((1, 1, 2, 2)), X1, n=1, **HUGE_WINDOW),
+    lambda: ref.pool_windows(X1, **HUGE_WINDOW),
+    lambda: ref.pool_switches_mask(X1, **HUGE_WINDOW),
+    # overlapping windows: ref copies every pixel k_h k_w times (100 x 100 here)
+    lambda: ref.max_pool2d(np.broadcast_to(0.0, (1, 1, 1000, 1000)), 100, stride=1),
+])
+def test_allocations_in_proportion_to_the_arguments_are_checked_first(call):
+    """pad2d(x, 10**5) tried 298 GiB and max pooling with a 10**5 kernel tried 75 GiB (NumPy's
+    "Unable to allocate"); each now stops at its budget, naming the estimate and the way out."""
+    with pytest.raises(ValueError, match=r"would need about [\d.]+ [GT]iB, more than max_bytes=1\.0 GiB; use .*"
+                                         r"or pass max_bytes="):
+        call()
+
+
+def test_ref_pooling_points_to_fast_which_copies_no_window():
+    x = np.broadcast_to(0.0, (1, 1, 1000, 1000))
+    with pytest.raises(ValueError, match="max_pool2d: the windows laid out.*use coursecnn.fast.max_pool2d"):
+        ref.max_pool2d(x, 100, stride=1)
+    assert fast.max_pool2d(x, 100, stride=1).shape == (1, 1, 901, 901)  # fast's estimate: about 14 MiB
+
+
+def test_fast_pooling_with_a_stride_past_the_input_is_small_and_equal():
+    """A stride of 10**5 once made phase planes of 10**5 x 10**5 (a raw MemoryError); along an
+    axis with one window the stride does not matter, so fast now steps by 1 there."""
+    x = RNG.normal(size=(2, 3, 5, 6))
+    for k in (2, 3):
+        dy = RNG.normal(size=(2, 3, 1, 1))
+        for name in ("max_pool2d_backward", "avg_pool2d_backward"):
+            np.testing.assert_array_equal(getattr(fast, name)(dy, x, k, stride=10**5),
+                                          getattr(ref, name)(dy, x, k, stride=10**5))
+        np.testing.assert_array_equal(fast.nmax_pool2d_backward(dy, x, k, 2, stride=10**5),
+                                      ref.nmax_pool2d_backward(dy, x, k, 2, stride=10**5))
+        for got, want in zip(fast.max_pool2d_with_indices(x, k, stride=10**5),
+                             ref.max_pool2d_with_indices(x, k, stride=10**5)):
+            np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(fast.nmax_pool2d(x, k, 2, stride=10**5), ref.nmax_pool2d(x, k, 2, stride=10**5))
+
+
+BUDGETED = {
+    "ref.pad2d": lambda mb: ref.pad2d(np.ones((1, 1, 4, 4)), 1, max_bytes=mb),
+    "ref.pool_windows": lambda mb: ref.pool_windows(np.ones((1, 1, 4, 4)), 2, max_bytes=mb),
+    "ref.max_unpool2d": lambda mb: ref.max_unpool2d(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int64), 2,
+                                                    max_bytes=mb),
+    "ref.pool_switches_mask": lambda mb: ref.pool_switches_mask(np.ones((1, 1, 4, 4)), 2, max_bytes=mb),
+    **{f"{mod.__name__}.{name}": (lambda mb, mod=mod, name=name: getattr(mod, name)(np.ones((1, 1, 4, 4)), 2, max_bytes=mb))
+       for mod in (ref, fast) for name in ("max_pool2d", "avg_pool2d", "max_pool2d_with_indices")},
+    **{f"{mod.__name__}.{name}": (lambda mb, mod=mod, name=name: getattr(mod, name)(np.ones((1, 1, 2, 2)), np.ones((1, 1, 4, 4)),
+                                                                                    2, max_bytes=mb))
+       for mod in (ref, fast) for name in ("max_pool2d_backward", "avg_pool2d_backward")},
+    **{f"{mod.__name__}.nmax_pool2d": (lambda mb, mod=mod: mod.nmax_pool2d(np.ones((1, 1, 4, 4)), 2, 2, max_bytes=mb))
+       for mod in (ref, fast)},
+    **{f"{mod.__name__}.nmax_pool2d_backward": (lambda mb, mod=mod: mod.nmax_pool2d_backward(
+        np.ones((1, 1, 2, 2)), np.arange(16.0).reshape(1, 1, 4, 4), 2, 2, max_bytes=mb)) for mod in (ref, fast)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUDGETED))
+def test_max_bytes_is_checked(name):
+    call = BUDGETED[name]
+    for bad, kind in [(float("nan"), ValueError), ("1GB", TypeError), (True, TypeError), (-1, ValueError)]:
+        with pytest.raises(kind, match=r"max_bytes must be a (positive )?number of bytes"):
+            call(bad)
+    with pytest.raises(ValueError, match=r"more than max_bytes=10 bytes"):
+        call(10)
+    assert call(float("inf")) is not None and call(None) is not None
