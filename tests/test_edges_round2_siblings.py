@@ -114,12 +114,14 @@ HUGE_WINDOW = dict(kernel_size=10**5, stride=1, padding=5 * 10**4)
     lambda: fast.nmax_pool2d_backward(np.zeros((1, 1, 2, 2)), X1, n=1, **HUGE_WINDOW),
     lambda: ref.pool_windows(X1, **HUGE_WINDOW),
     lambda: ref.pool_switches_mask(X1, **HUGE_WINDOW),
+    lambda: ref.one_hot(np.zeros(10**4, np.int64), 10**6),  # 75 GiB of rows
+    lambda: ref.dilate_kernel(np.ones((1, 1, 3, 3)), (10**5, 10**5)),
     # overlapping windows: ref copies every pixel k_h k_w times (100 x 100 here)
     lambda: ref.max_pool2d(np.broadcast_to(0.0, (1, 1, 1000, 1000)), 100, stride=1),
 ])
 def test_allocations_in_proportion_to_the_arguments_are_checked_first(call):
     """pad2d(x, 10**5) tried 298 GiB and max pooling with a 10**5 kernel tried 75 GiB (NumPy's
-    "Unable to allocate"); each now stops at its budget, naming the estimate and the way out."""
+    "Unable to allocate"); each now stops at its budget, naming the estimate and the way out. one_hot and dilate_kernel are siblings."""
     with pytest.raises(ValueError, match=r"would need about [\d.]+ [GT]iB, more than max_bytes=1\.0 GiB; use .*"
                                          r"or pass max_bytes="):
         call()
@@ -149,7 +151,15 @@ def test_fast_pooling_with_a_stride_past_the_input_is_small_and_equal():
         np.testing.assert_array_equal(fast.nmax_pool2d(x, k, 2, stride=10**5), ref.nmax_pool2d(x, k, 2, stride=10**5))
 
 
+def test_one_hot_builds_only_its_rows():
+    np.testing.assert_array_equal(ref.one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
+    assert ref.one_hot(np.array([5]), 10**6, max_bytes=10**7).sum() == 1  # no 10**12-value identity
+    assert ref.one_hot(np.zeros(0, np.int64), 4).shape == (0, 4)
+
+
 BUDGETED = {
+    "ref.one_hot": lambda mb: ref.one_hot(np.array([1, 0]), 2, max_bytes=mb),
+    "ref.dilate_kernel": lambda mb: ref.dilate_kernel(np.ones((1, 1, 2, 2)), (2, 2), max_bytes=mb),
     "ref.pad2d": lambda mb: ref.pad2d(np.ones((1, 1, 4, 4)), 1, max_bytes=mb),
     "ref.pool_windows": lambda mb: ref.pool_windows(np.ones((1, 1, 4, 4)), 2, max_bytes=mb),
     "ref.max_unpool2d": lambda mb: ref.max_unpool2d(np.ones((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int64), 2,
