@@ -68,6 +68,14 @@ def test_torch_interpolate_refuses_empty_maps_like_torch():
     assert ct.interpolate(torch.zeros(0, 2, 4, 4), size=8).shape == (0, 2, 8, 8)
 
 
+def test_torch_interpolate_checks_its_memory_first():
+    """The dense matrices were budgeted (with a message about another function); the taps are
+    budgeted as coursecnn.ref.interpolate is, with the same estimate."""
+    with pytest.raises(ValueError, match=r"interpolate: the resized maps would need about 74\.5 GiB.*use a smaller size"):
+        ct.interpolate(torch.ones(1, 1, 4, 4), size=10**5)
+    assert ct.interpolate(torch.ones(1, 1, 4, 4), size=8, max_bytes=float("inf")).shape == (1, 1, 8, 8)
+
+
 # ------------------------------------------------------------------- coursecnn.torch's batch norm
 
 
@@ -186,3 +194,17 @@ def test_max_bytes_is_checked(name):
     with pytest.raises(ValueError, match=r"more than max_bytes=10 bytes"):
         call(10)
     assert call(float("inf")) is not None and call(None) is not None
+
+
+def test_torch_batch_norm_answers_empty_maps_and_refuses_an_infinite_weight_like_ref():
+    """Found by the property test: an empty width was refused ("more than 1 value"), torch
+    answers; an infinite weight gave +-inf where torch gives NaN (ref refuses it by name)."""
+    x = torch.zeros(2, 3, 4, 0)
+    assert ct.batch_norm2d(x).shape == F.batch_norm(x, None, None, training=True).shape
+    for name in ("weight", "bias"):
+        with pytest.raises(ValueError, match=f"batch_norm2d: {name} holds an infinity"):
+            ct.batch_norm2d(torch.ones(2, 3, 4, 4), **{name: torch.tensor([1.0, float("inf"), 1.0])})
+    layer, want = ct.BatchNorm2d(3), torch.nn.BatchNorm2d(3)
+    empty = torch.zeros(0, 3, 4, 4)
+    assert layer(empty).shape == want(empty).shape
+    assert torch.equal(layer.running_mean, want.running_mean) and int(layer.num_batches_tracked) == 1

@@ -57,8 +57,8 @@ class InterpolateFunction(torch.autograd.Function):
         return _spread(_spread(dy, ctx.cols, 3, ctx.in_hw[1]), ctx.rows, 2, ctx.in_hw[0]), None, None, None
 
 
-def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_bytes=None):
+    """interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_bytes=None) -> Tensor
 
     Resize every map of ``x`` by nearest-neighbour or bilinear interpolation
     (``torch.nn.functional.interpolate`` on a 4D input); the backward sends each output's
@@ -71,6 +71,9 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         mode (str): ``"nearest"``, ``"bilinear"`` or ``"bicubic"``. Default: ``"nearest"``.
         align_corners (bool, optional): bilinear and bicubic, as in PyTorch. Default: ``None``
             (False).
+        max_bytes (int): refuse to run when the result and the temporary tensors would take
+            more memory than this (``coursecnn.ref.interpolate``'s estimate). Default: ``None``,
+            meaning 1 GiB; ``float("inf")`` for no limit.
 
     Returns:
         Tensor of shape ``(N, C, H_out, W_out)`` and ``x``'s dtype. A NaN or inf in ``x`` (or in
@@ -92,6 +95,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     align = _ref._check_mode(mode, align_corners)
     out, scales = _ref._sizes(tuple(x.shape[2:]), size, scale_factor)
     in_hw = tuple(x.shape[2:])
+    _ref._budget("interpolate", tuple(x.shape), in_hw, out, x.element_size(), max_bytes)
     # the taps' positions in x's precision, as torch computes them (float32 for float32)
     kind = np.float32 if x.dtype == torch.float32 else np.float64
     rows, cols = (_on(_ref._taps(n, o, mode, align, sc, kind), x) for n, o, sc in zip(in_hw, out, scales))
