@@ -629,7 +629,8 @@ def _apply(op, mistake, args, rng):
             args["scale_factor" if param == "size" else "size"] = None
             targets |= {"max_bytes"}  # a huge size is refused by the memory budget
         if mistake == "padding_huge":
-            targets |= {"max_bytes", "max_steps", "kernel", "kernel_size"}  # a budget, or half the kernel
+            # a budget, half the kernel, or (backward passes) a dy that no longer fits the output
+            targets |= {"max_bytes", "max_steps", "kernel", "kernel_size", "dy"}
         if mistake == "kernel_size_big":
             targets |= {"padding", "kernel", "window", "x"}
         return args, targets, False
