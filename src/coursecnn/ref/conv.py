@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 _VECTORIZED = "use conv2d (the vectorized version)"
-_NO_LIMIT = float("inf")  # a dilated kernel fits in the padded input: the callers' checks cover it
+_UNBOUNDED = float("inf")  # a dilated kernel fits in the padded input: the callers' checks cover it
 
 
 def dilate_kernel(w, dilation, *, max_bytes=None):
@@ -103,7 +103,7 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
     loop_budget("conv2d_naive", N * K * H_out * W_out, max_steps, _VECTORIZED)
     xp = pad2d(x, spec.padding, spec.padding_mode)
     # dilation: zeros between the taps
-    w = dilate_kernel(w, spec.dilation, max_bytes=_NO_LIMIT)
+    w = dilate_kernel(w, spec.dilation, max_bytes=_UNBOUNDED)
     C_g, F_h, F_w = w.shape[1:]  # channels per group, (dilated) kernel size
     K_g = K // spec.groups  # kernels per group
     s_h, s_w = spec.stride
@@ -159,7 +159,7 @@ def conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1, groups=1,
     loop_budget(fname, N * K * H_out * W_out, max_steps, "use conv2d_backward")
     xp = pad2d(x, spec.padding, spec.padding_mode)
     # dilation: zeros between the taps
-    wd = dilate_kernel(w, spec.dilation, max_bytes=_NO_LIMIT)
+    wd = dilate_kernel(w, spec.dilation, max_bytes=_UNBOUNDED)
     C_g, F_h, F_w = wd.shape[1:]
     K_g = K // spec.groups
     s_h, s_w = spec.stride
@@ -218,7 +218,7 @@ def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0,
     N, C_in, (H, W) = spec.batch, spec.in_channels, spec.in_size
     loop_budget(fname, N * C_in * H * W, max_steps, "use conv_transpose2d")
     conv_transpose_budget(fname, spec, x.itemsize, max_bytes)
-    w = dilate_kernel(w, spec.dilation, max_bytes=_NO_LIMIT)
+    w = dilate_kernel(w, spec.dilation, max_bytes=_UNBOUNDED)
     C_og, F_h, F_w = w.shape[1:]  # output channels per group, kernel size
     C_ig = C_in // spec.groups  # input channels per group
     (s_h, s_w), (p_h, p_w) = spec.stride, spec.padding
