@@ -73,19 +73,6 @@ def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0, *,
     """
     x, spec = pool_array("pool_windows", x, kernel_size, stride, padding)
     _budget("pool_windows", x, spec, max_bytes, x.itemsize)
-    return _windows(x, spec, fill)
-
-
-def _budget(fname, x, spec, max_bytes, window_bytes, outputs=1):
-    """The pooling budget: each window laid out costs ``window_bytes`` per entry (a copy of the
-    values, and the masks and indices of the function); ``coursecnn.fast`` copies none."""
-    pool_budget(fname, x.shape, spec, x.itemsize, max_bytes, window_bytes, 1,
-                f"use coursecnn.fast.{fname}, which copies no window, a smaller kernel_size or padding, "
-                "a larger stride or a smaller batch" if window_bytes else None, outputs=outputs)
-
-
-def _windows(x, spec, fill):
-    """:func:`pool_windows` of an input already checked (``x``) and its :class:`PoolSpec`."""
     (k_h, k_w), (s_h, s_w) = spec.kernel_size, spec.stride
     (p_h, p_w), (H_out, W_out) = spec.padding, spec.out_size
     pads = ((0, 0), (0, 0), (p_h, p_h), (p_w, p_w))
@@ -99,6 +86,18 @@ def _windows(x, spec, fill):
     # window's pixel (a, b); this reshape copies
     return view.reshape(x.shape[:2] + (H_out, W_out, k_h * k_w))
 
+
+def _budget(fname, x, spec, max_bytes, window_bytes, outputs=1):
+    """The pooling budget: each window laid out costs ``window_bytes`` per entry (a copy of the
+    values, and the masks and indices of the function); ``coursecnn.fast`` copies none."""
+    pool_budget(fname, x.shape, spec, x.itemsize, max_bytes, window_bytes, 1,
+                f"use coursecnn.fast.{fname}, which copies no window, a smaller kernel_size or padding, "
+                "a larger stride or a smaller batch" if window_bytes else None, outputs=outputs)
+
+
+def _windows(x, spec, fill):
+    """:func:`pool_windows` for a caller that has checked its own budget."""
+    return pool_windows(x, spec.kernel_size, spec.stride, spec.padding, fill, max_bytes=float("inf"))
 
 
 def _real(x, spec):
@@ -247,8 +246,10 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, *,
                [112.,  37.]])
     """
     x, spec = pool_array("max_pool2d", x, kernel_size, stride, padding)
+    # memory first: the windows are copied (fast.max_pool2d copies none)
     _budget("max_pool2d", x, spec, max_bytes, x.itemsize)
-    windows = _windows(x, spec, -np.inf)
+    windows = pool_windows(x, kernel_size, stride, padding, fill=-np.inf,
+                           max_bytes=np.inf)
     # -inf padding never wins; np.max lets a NaN win, as PyTorch does
     return windows.max(axis=-1)
 
