@@ -445,19 +445,20 @@ def _interp_base(rng):
     return dict(x=x, size=None, scale_factor=float(rng.choice(factors)))
 
 
-def _interp_name(mode, align, what="interpolate"):
-    return f"ref.{what}[{mode}{'' if align is None else ', align_corners=' + str(align)}]"
+def _interp_name(mode, align, what="interpolate", module="ref"):
+    return f"{module}.{what}[{mode}{'' if align is None else ', align_corners=' + str(align)}]"
 
 
-def _interpolate(mode, align):
+def _interpolate(mode, align, module=ref):
     def run(a):
-        return ref.interpolate(a["x"], size=a["size"], scale_factor=a["scale_factor"], mode=mode, align_corners=align)
+        return module.interpolate(a["x"], size=a["size"], scale_factor=a["scale_factor"], mode=mode, align_corners=align)
 
     def oracle(a):
         return F.interpolate(_t(a["x"]), size=a["size"], scale_factor=a["scale_factor"], mode=mode,
                              align_corners=align)
 
-    return Op(_interp_name(mode, align), run, oracle, _interp_base, ("x",), ("size", "scale_factor"))
+    name = _interp_name(mode, align, module="ref" if module is ref else "ct")
+    return Op(name, run, oracle, _interp_base, ("x",), ("size", "scale_factor"))
 
 
 def _interpolate_backward(mode, align):
@@ -480,7 +481,7 @@ def _interpolate_backward(mode, align):
     return Op(_interp_name(mode, align, "interpolate_backward"), run, oracle, base, ("dy",), ("size", "scale_factor"))
 
 
-def _batch_norm(training):
+def _batch_norm(training, module=ref):
     def base(rng):
         c = int(rng.integers(1, 4))
         x = rng.normal(size=(int(rng.integers(2, 4)), c, int(rng.integers(1, 4)), int(rng.integers(1, 4))))
@@ -488,8 +489,8 @@ def _batch_norm(training):
                     bias=rng.normal(size=c), eps=1e-5)
 
     def run(a):
-        return ref.batch_norm2d(a["x"], a["running_mean"], a["running_var"], a["weight"], a["bias"], training=training,
-                                eps=a["eps"])
+        return module.batch_norm2d(a["x"], a["running_mean"], a["running_var"], a["weight"], a["bias"],
+                                   training=training, eps=a["eps"])
 
     def oracle(a):
         stats = (None, None) if training else (_t(a["running_mean"]), _t(a["running_var"]))
@@ -498,7 +499,8 @@ def _batch_norm(training):
     arrays = ("x", "weight") if training else ("x", "running_var")
     # an infinite weight may be refused: torch's x * a + (bias - mean * a) makes it NaN, the
     # lecture's formula +-inf, and neither is an answer
-    return Op(f"ref.batch_norm2d[training={training}]", run, oracle, base, arrays, ("eps",), may_refuse=("inf",))
+    name = f"{'ref' if module is ref else 'ct'}.batch_norm2d[training={training}]"
+    return Op(name, run, oracle, base, arrays, ("eps",), may_refuse=("inf",))
 
 
 OPS = {
@@ -548,6 +550,10 @@ OPS = {
         _interpolate_backward("bilinear", False),
         _batch_norm(True),
         _batch_norm(False),
+        # the siblings in coursecnn.torch, and fast's N-max pooling
+        *[_interpolate(mode, align, ct) for mode, align in INTERP_MODES],
+        _batch_norm(True, ct),
+        _batch_norm(False, ct),
         _elementwise(ref.relu, torch.relu, "ref.relu"),
         _elementwise(ref.relu_grad, torch.relu, "ref.relu_grad", grad=True),
         _elementwise(ref.sigmoid, torch.sigmoid, "ref.sigmoid"),
@@ -580,6 +586,7 @@ PARAM_MISTAKES = {
     "size_float": ("size", lambda a: 2.5),
     "size_triple": ("size", lambda a: (2, 3, 4)),
     "size_huge": ("size", lambda a: 10**6),
+    "padding_huge": ("padding", lambda a: 10**5),
     "scale_nan": ("scale_factor", lambda a: float("nan")),
     "scale_neg": ("scale_factor", lambda a: -2.0),
     "scale_str": ("scale_factor", lambda a: "2"),
@@ -602,6 +609,10 @@ def _mistakes_for(op):
     # an empty first axis of w is K = 0, which w:empty_K covers
     names = [f"{arr}:{m}" for arr in op.arrays for m in ARRAY_MISTAKES if (arr, m) != ("w", "empty_N")]
     names += [m for m, (param, _) in PARAM_MISTAKES.items() if param in op.params]
+    if op.name.startswith("ct."):
+        # coursecnn.torch's convolutions and pooling are torch's own calls, without budgets: a
+        # padding of 10**5 ends in torch's allocator, as it does in torch
+        names = [m for m in names if m != "padding_huge"]
     if "w" in op.arrays:
         names += ["w:kernel_big", "w:empty_K"]
     return names
@@ -617,6 +628,9 @@ def _apply(op, mistake, args, rng):
         if param in ("size", "scale_factor"):
             args["scale_factor" if param == "size" else "size"] = None
             targets |= {"max_bytes"}  # a huge size is refused by the memory budget
+        if mistake == "padding_huge":
+            # a budget, half the kernel, or (backward passes) a dy that no longer fits the output
+            targets |= {"max_bytes", "max_steps", "kernel", "kernel_size", "dy"}
         if mistake == "kernel_size_big":
             targets |= {"padding", "kernel", "window", "x"}
         return args, targets, False

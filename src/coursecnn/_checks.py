@@ -359,6 +359,29 @@ def conv_transpose_budget(fname, spec, itemsize, max_bytes):
                   "use a smaller stride, kernel or batch")
 
 
+def pool_budget(fname, x_shape, spec, itemsize, max_bytes, window_bytes=0, padded_copies=1, cheaper=None,
+                phases=False, outputs=1):
+    """The memory of a pooling call (:class:`PoolSpec` ``spec`` on ``x_shape``), checked against
+    ``max_bytes``: ``padded_copies`` arrays of the padded input, ``outputs`` arrays of the
+    output's size (the result, ``dy``'s share, indices), and ``window_bytes``
+    bytes per entry of the windows laid out side by side (``N C H_out W_out k_h k_w`` entries:
+    ``coursecnn.ref`` copies them, ``coursecnn.fast`` does not). A large kernel with half of it
+    as padding, or overlapping windows, multiply the input many times. ``phases``: the padded
+    input is rounded up to a multiple of the stride (``coursecnn.fast``'s phase planes), along
+    the axes with more than one window."""
+    n, c = int(x_shape[0]), int(x_shape[1])
+    sizes = [h + 2 * p for h, p in zip(spec.in_size, spec.padding)]
+    if phases:
+        sizes = [-(-h // s) * s if o > 1 else h for h, s, o in zip(sizes, spec.stride, spec.out_size)]
+    padded = n * c * int(np.prod(sizes))
+    output = n * c * int(np.prod(spec.out_size))
+    windows = output * int(np.prod(spec.kernel_size))
+    nbytes = (padded_copies * padded + outputs * output) * itemsize + windows * window_bytes
+    what = "the windows laid out, the padded input and the output" if window_bytes else "the padded input and the output"
+    memory_budget(fname, nbytes, max_bytes, what,
+                  cheaper or "use a smaller kernel_size or padding, a larger stride or a smaller batch")
+
+
 def loop_budget(fname, steps, max_steps, cheaper):
     """Stop before a Python loop of ``steps`` iterations when that is more than ``max_steps``
     (``None``: :data:`MAX_STEPS`, a few seconds)."""

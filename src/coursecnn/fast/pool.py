@@ -18,7 +18,7 @@ tested against its ``coursecnn.ref`` twin.
 import numpy as np
 
 from .. import ref
-from .._checks import as_array, pool_array
+from .._checks import as_array, pool_array, pool_budget
 from . import _phases
 
 __all__ = [
@@ -108,12 +108,26 @@ def _scatter_switches(dy, sw, shape):
     return dx.reshape(shape)
 
 
+def _budget(fname, x, spec, max_bytes, padded_copies, phases=True, outputs=2, window_bytes=0):
+    """The padded input ``padded_copies`` times (its phase planes, their gradient, the merged
+    result) and ``outputs`` arrays of the output's size; no window is copied here (N-max pooling's
+    ranks take ``window_bytes`` bytes per window entry)."""
+    pool_budget(fname, x.shape, spec, x.itemsize, max_bytes, window_bytes, padded_copies, phases=phases,
+                outputs=outputs)
+
+
+def _steps(spec):
+    """The stride, 1 along an axis with a single window: any stride reads the same window there,
+    and a huge one would make huge phase planes (``_phases.py`` rounds the input up to it)."""
+    return tuple(s if o > 1 else 1 for s, o in zip(spec.stride, spec.out_size))
+
+
 def _unpad(dxp, p, hw):
     return dxp[:, :, p[0] : p[0] + hw[0], p[1] : p[1] + hw[1]]
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """max_pool2d(x, kernel_size, stride=None, padding=0) -> ndarray
+def max_pool2d(x, kernel_size, stride=None, padding=0, *, max_bytes=None):
+    """max_pool2d(x, kernel_size, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     :func:`coursecnn.ref.max_pool2d`, faster: same arguments, result and errors.
 
@@ -123,13 +137,14 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         [[5.0, 7.0], [13.0, 15.0]]
     """
     x, spec = pool_array("max_pool2d", x, kernel_size, stride, padding)
+    _budget("max_pool2d", x, spec, max_bytes, 2, phases=False, outputs=1)  # the padded input and its window rows
     p = spec.padding
     xp = _pad(x, p, -np.inf) if any(p) else x
     return _reduce_windows(xp, spec.kernel_size, spec.stride, spec.out_size, np.maximum)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """avg_pool2d(x, kernel_size, stride=None, padding=0) -> ndarray
+def avg_pool2d(x, kernel_size, stride=None, padding=0, *, max_bytes=None):
+    """avg_pool2d(x, kernel_size, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     :func:`coursecnn.ref.avg_pool2d`, faster: same arguments, result and errors.
 
@@ -139,6 +154,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
         [[2.5, 4.5], [10.5, 12.5]]
     """
     x, spec = pool_array("avg_pool2d", x, kernel_size, stride, padding)
+    _budget("avg_pool2d", x, spec, max_bytes, 2, phases=False, outputs=1)
     k, p = spec.kernel_size, spec.padding
     xp = _pad(x, p, 0.0) if any(p) else x
     y = _reduce_windows(xp, k, spec.stride, spec.out_size, np.add)
@@ -146,8 +162,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return y
 
 
-def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
-    """nmax_pool2d(x, kernel_size, n, stride=None, padding=0) -> ndarray
+def nmax_pool2d(x, kernel_size, n, stride=None, padding=0, *, max_bytes=None):
+    """nmax_pool2d(x, kernel_size, n, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     :func:`coursecnn.ref.nmax_pool2d`, faster: same arguments, result and errors.
 
@@ -159,15 +175,16 @@ def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
     x, spec = pool_array("nmax_pool2d", x, kernel_size, stride, padding)
     taps = spec.kernel_size[0] * spec.kernel_size[1]
     if x.size == 0 or taps > _PAIRWISE_TAPS or not np.isfinite(x).all():
-        return ref.nmax_pool2d(x, kernel_size, n, stride, padding)
+        return ref.nmax_pool2d(x, kernel_size, n, stride, padding, max_bytes=max_bytes)
     n = ref.pool._check_n(n, spec, x.shape[2:])
+    _budget("nmax_pool2d", x, spec, max_bytes, 3, window_bytes=3)  # each entry's rank counts
     p = spec.padding
-    return _phases.nmax_pool_forward(_pad(x, p, -np.inf) if any(p) else x, spec.kernel_size, spec.stride,
+    return _phases.nmax_pool_forward(_pad(x, p, -np.inf) if any(p) else x, spec.kernel_size, _steps(spec),
                                      spec.out_size, n)
 
 
-def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
-    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0) -> (ndarray, ndarray)
+def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, *, max_bytes=None):
+    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, *, max_bytes=None) -> (ndarray, ndarray)
 
     :func:`coursecnn.ref.max_pool2d_with_indices`, faster: same arguments, results and errors.
 
@@ -179,8 +196,9 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
     """
     x, spec = pool_array("max_pool2d_with_indices", x, kernel_size, stride, padding)
     if x.size == 0 or not np.isfinite(x).all():
-        return ref.max_pool2d_with_indices(x, kernel_size, stride, padding)
-    k, s, p, out_hw = spec.kernel_size, spec.stride, spec.padding, spec.out_size
+        return ref.max_pool2d_with_indices(x, kernel_size, stride, padding, max_bytes=max_bytes)
+    _budget("max_pool2d_with_indices", x, spec, max_bytes, 3, outputs=4)
+    k, s, p, out_hw = spec.kernel_size, _steps(spec), spec.padding, spec.out_size
     # the first maximum in row-major window order, r = a * k_w + b (see _phases.py)
     y, r = _phases.max_pool_with_offsets(_pad(x, p, -np.inf) if any(p) else x, k, s, out_hw)
     # from the offset inside the window to row and column in the unpadded input
@@ -189,8 +207,8 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
     return y, (rows * x.shape[3] + cols).astype(np.int64)
 
 
-def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None):
-    """max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None) -> ndarray
+def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None, *, max_bytes=None):
+    """max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None, *, max_bytes=None) -> ndarray
 
     :func:`coursecnn.ref.max_pool2d_backward`, faster: same arguments, result and errors.
 
@@ -203,20 +221,21 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, indices=None
     x, spec = pool_array(fname, x, kernel_size, stride, padding)
     dy = _check_dy(fname, dy, x, spec.out_size)
     k, s, p, out_hw = spec.kernel_size, spec.stride, spec.padding, spec.out_size
-    if indices is not None:
+    if indices is not None:  # dx alone: no budget (ref has none here either)
         sw = ref.pool._check_switches(indices, dy.shape, x.shape[2:], fname, "indices")
         _check_in_windows(sw, x.shape[3], k, s, p)
         return _scatter_switches(dy, sw, x.shape)
+    _budget(fname, x, spec, max_bytes, 4)
     # the phase planes multiply dy by 0/1 masks: a NaN or inf in dy must take the reference's path
     if x.size == 0 or not np.isfinite(x).all() or not np.isfinite(dy).all():
-        return ref.max_pool2d_backward(dy, x, kernel_size, stride, padding)
-    xp = _pad(x, p, -np.inf) if any(p) else x
+        return ref.max_pool2d_backward(dy, x, kernel_size, stride, padding, max_bytes=max_bytes)
+    xp, s = _pad(x, p, -np.inf) if any(p) else x, _steps(spec)
     # offset by offset over the window, first to last: see _phases.py
     return _unpad(_phases.max_pool_backward(dy, xp, k, s, out_hw), p, x.shape[2:])
 
 
-def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
-    """avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0) -> ndarray
+def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, *, max_bytes=None):
+    """avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     :func:`coursecnn.ref.avg_pool2d_backward`, faster: same arguments, result and errors.
 
@@ -228,9 +247,10 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
     fname = "avg_pool2d_backward"
     x, spec = pool_array(fname, x, kernel_size, stride, padding)
     dy = _check_dy(fname, dy, x, spec.out_size)
+    _budget(fname, x, spec, max_bytes, 3)
     if x.size == 0:
         return np.zeros(x.shape, dy.dtype)
-    k, s, p = spec.kernel_size, spec.stride, spec.padding
+    k, s, p = spec.kernel_size, _steps(spec), spec.padding
     h, w = x.shape[2:]
     # one step per offset in the window, that offset of every window at once (on contiguous
     # phase planes: see _phases.py)
@@ -238,8 +258,8 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
     return _unpad(dxp, p, (h, w))
 
 
-def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
-    """nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0) -> ndarray
+def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0, *, max_bytes=None):
+    """nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     :func:`coursecnn.ref.nmax_pool2d_backward`, faster: same arguments, result and errors.
 
@@ -254,7 +274,8 @@ def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
     dy = _check_dy(fname, dy, x, spec.out_size)
     taps = spec.kernel_size[0] * spec.kernel_size[1]
     if x.size == 0 or taps > _PAIRWISE_TAPS or not np.isfinite(x).all() or not np.isfinite(dy).all():
-        return ref.nmax_pool2d_backward(dy, x, kernel_size, n, stride, padding)
-    k, s, p = spec.kernel_size, spec.stride, spec.padding
+        return ref.nmax_pool2d_backward(dy, x, kernel_size, n, stride, padding, max_bytes=max_bytes)
+    _budget(fname, x, spec, max_bytes, 4, window_bytes=3)
+    k, s, p = spec.kernel_size, _steps(spec), spec.padding
     dxp = _phases.nmax_pool_backward(dy, _pad(x, p, -np.inf) if any(p) else x, k, s, spec.out_size, n)
     return _unpad(dxp, p, x.shape[2:])

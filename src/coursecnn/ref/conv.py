@@ -14,7 +14,7 @@ all windows at once. ``coursecnn.fast`` holds faster versions of the same functi
 
 import numpy as np
 
-from .._checks import conv_arrays, conv_budget, conv_transpose_budget, grad_like, loop_budget, x_layout
+from .._checks import conv_arrays, conv_budget, conv_transpose_budget, grad_like, loop_budget, memory_budget, x_layout
 from .columns import col2im, im2col
 from .conv_forms import conv2d_as_matrix, conv2d_fft  # exported from here too
 from .padding import pad2d, pad_spatial, pad_spatial_backward
@@ -39,10 +39,11 @@ __all__ = [
 ]
 
 _VECTORIZED = "use conv2d (the vectorized version)"
+_UNBOUNDED = float("inf")  # a dilated kernel fits in the padded input: the callers' checks cover it
 
 
-def dilate_kernel(w, dilation):
-    """dilate_kernel(w, dilation) -> ndarray
+def dilate_kernel(w, dilation, *, max_bytes=None):
+    """dilate_kernel(w, dilation, *, max_bytes=None) -> ndarray
 
     The kernel with ``d - 1`` zeros between its taps: a convolution with
     dilation ``d`` equals a plain one with this wider kernel.
@@ -50,6 +51,8 @@ def dilate_kernel(w, dilation):
     Args:
         w: kernels of shape ``(K, C, F_h, F_w)``.
         dilation: ``(d_h, d_w)``.
+        max_bytes (int): refuse to build kernels larger than this. Default: ``None``,
+            meaning 1 GiB (the convolutions' own budgets cover the calls they make).
 
     Returns:
         A new array of shape ``(K, C, d_h (F_h - 1) + 1, d_w (F_w - 1) + 1)``.
@@ -60,6 +63,8 @@ def dilate_kernel(w, dilation):
         array([[1., 0., 1., 0., 1.]])
     """
     (d_h, d_w), (f_h, f_w) = dilation, w.shape[2:]
+    memory_budget("dilate_kernel", w.shape[0] * w.shape[1] * (d_h * (f_h - 1) + 1) * (d_w * (f_w - 1) + 1)
+                  * w.itemsize, max_bytes, "the dilated kernels", "use a smaller dilation")
     wide = np.zeros(w.shape[:2] + (d_h * (f_h - 1) + 1, d_w * (f_w - 1) + 1), w.dtype)
     wide[:, :, ::d_h, ::d_w] = w
     return wide
@@ -97,7 +102,8 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1, groups=1,
     N, K, (H_out, W_out) = spec.batch, spec.out_channels, spec.out_size
     loop_budget("conv2d_naive", N * K * H_out * W_out, max_steps, _VECTORIZED)
     xp = pad2d(x, spec.padding, spec.padding_mode)
-    w = dilate_kernel(w, spec.dilation)  # dilation: zeros between the taps
+    # dilation: zeros between the taps
+    w = dilate_kernel(w, spec.dilation, max_bytes=_UNBOUNDED)
     C_g, F_h, F_w = w.shape[1:]  # channels per group, (dilated) kernel size
     K_g = K // spec.groups  # kernels per group
     s_h, s_w = spec.stride
@@ -152,7 +158,8 @@ def conv2d_backward_naive(dy, x, w, stride=1, padding=0, dilation=1, groups=1,
     N, K, (H_out, W_out) = spec.batch, spec.out_channels, spec.out_size
     loop_budget(fname, N * K * H_out * W_out, max_steps, "use conv2d_backward")
     xp = pad2d(x, spec.padding, spec.padding_mode)
-    wd = dilate_kernel(w, spec.dilation)  # dilation: zeros between the taps
+    # dilation: zeros between the taps
+    wd = dilate_kernel(w, spec.dilation, max_bytes=_UNBOUNDED)
     C_g, F_h, F_w = wd.shape[1:]
     K_g = K // spec.groups
     s_h, s_w = spec.stride
@@ -211,7 +218,7 @@ def conv_transpose2d_naive(x, w, b=None, stride=1, padding=0, output_padding=0,
     N, C_in, (H, W) = spec.batch, spec.in_channels, spec.in_size
     loop_budget(fname, N * C_in * H * W, max_steps, "use conv_transpose2d")
     conv_transpose_budget(fname, spec, x.itemsize, max_bytes)
-    w = dilate_kernel(w, spec.dilation)
+    w = dilate_kernel(w, spec.dilation, max_bytes=_UNBOUNDED)
     C_og, F_h, F_w = w.shape[1:]  # output channels per group, kernel size
     C_ig = C_in // spec.groups  # input channels per group
     (s_h, s_w), (p_h, p_w) = spec.stride, spec.padding

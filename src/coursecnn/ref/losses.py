@@ -10,6 +10,7 @@ quadratic loss ``J = 1/2 (y - y*)^2`` (summed, no mean; its derivative is just `
 
 import numpy as np
 
+from .._checks import memory_budget
 from .activations import _as_float, log_softmax, softmax
 
 __all__ = [
@@ -200,14 +201,16 @@ def _logits_target(logits, target, name):
     return logits, t.astype(np.int64)
 
 
-def one_hot(target, num_classes):
-    """one_hot(target, num_classes) -> ndarray
+def one_hot(target, num_classes, *, max_bytes=None):
+    """one_hot(target, num_classes, *, max_bytes=None) -> ndarray
 
     Rows of the identity: ``out[i, target[i]] = 1``.
 
     Args:
         target: class indices of shape ``(N,)``, each in ``[0, num_classes)``.
         num_classes: ``C``.
+        max_bytes (int): refuse to run when the result would take more memory than this.
+            Default: ``None``, meaning 1 GiB.
 
     Returns:
         A float64 array of shape ``(N, C)``.
@@ -223,9 +226,15 @@ def one_hot(target, num_classes):
     t = np.asarray(target)
     if t.ndim != 1:
         raise ValueError(f"one_hot expects target of shape (N,), got shape {t.shape}")
-    # Reuse the cross-entropy checks (integer dtype, range) with stand-in logits of shape (N, C).
-    _, t = _logits_target(np.zeros((len(t), int(num_classes))), t, "one_hot")
-    return np.eye(int(num_classes))[t]
+    c = int(num_classes)
+    memory_budget("one_hot", 8 * len(t) * c, max_bytes, "the one-hot rows",
+                  "use fewer classes, or index with the targets instead of multiplying by one-hot rows")
+    # Reuse the cross-entropy checks (integer dtype, range) with stand-in logits of shape (N, C)
+    # (a broadcast zero: nothing allocated)
+    _, t = _logits_target(np.broadcast_to(0.0, (len(t), c)), t, "one_hot")
+    out = np.zeros((len(t), c))  # not np.eye(C)[t]: that builds C x C values first
+    out[np.arange(len(t)), t] = 1.0
+    return out
 
 
 def cross_entropy(logits, target):

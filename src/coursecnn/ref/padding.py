@@ -6,7 +6,7 @@ spatial axes so that ``conv1d``, ``conv2d`` and ``conv3d`` share them.
 
 import numpy as np
 
-from .._checks import _fail, _padding_fits, as_array, non_negative, pair, padding_mode_value
+from .._checks import _fail, _padding_fits, as_array, memory_budget, non_negative, pair, padding_mode_value
 
 __all__ = ["pad2d"]
 
@@ -52,8 +52,8 @@ def pad_spatial_backward(dxp, pads, mode="zeros"):
     return dx
 
 
-def pad2d(x, padding, mode="zeros"):
-    """pad2d(x, padding, mode="zeros") -> ndarray
+def pad2d(x, padding, mode="zeros", *, max_bytes=None):
+    """pad2d(x, padding, mode="zeros", *, max_bytes=None) -> ndarray
 
     Pads the two last axes (height and width) of ``x`` on both sides, the way a convolution with
     ``padding`` and ``padding_mode`` sees its input.
@@ -65,6 +65,8 @@ def pad2d(x, padding, mode="zeros"):
         mode (str): ``"zeros"`` (add zeros), ``"replicate"`` (repeat the border pixel),
             ``"reflect"`` (mirror about the border pixel, which is not repeated; needs
             ``p < H`` and ``p < W``) or ``"circular"`` (wrap around). Default: ``"zeros"``.
+        max_bytes (int): refuse to run when the padded array would take more memory than this.
+            Default: ``None``, meaning 1 GiB.
 
     Returns:
         A new array of shape ``(N, C, H + 2 p_h, W + 2 p_w)``, ``x``'s dtype (integers become
@@ -88,5 +90,10 @@ def pad2d(x, padding, mode="zeros"):
         _padding_fits(x.shape[2:], pads, mode)
     except (TypeError, ValueError) as exc:
         raise _fail("pad2d", exc) from None
+    n, c, h, w = x.shape
+    # np.pad's copying modes hold about one more copy of x while they fill the border
+    values = n * c * (h + 2 * pads[0]) * (w + 2 * pads[1]) + (x.size if mode != "zeros" else 0)
+    memory_budget("pad2d", values * x.itemsize, max_bytes,
+                  "the padded array", "use less padding or pad fewer maps at a time")
     out = pad_spatial(x, pads, mode)
     return out.copy() if out is x else out

@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .._checks import as_array, pool_array, pool_spec
+from .._checks import as_array, memory_budget, pool_array, pool_budget, pool_spec
 
 __all__ = [
     "pool_output_shape",
@@ -46,9 +46,10 @@ _LAYOUT = "(N, C, H, W)"
 # --------------------------------------------------------------------------- helpers
 
 
-def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0):
-    """pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0)
-    -> ndarray
+def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0, *,
+                 max_bytes=None):
+    """pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0, *,
+    max_bytes=None) -> ndarray
 
     Every pooling window of ``x`` as one row of numbers: the last axis of the
     result runs over a window's ``k_h * k_w`` entries in row-major order.
@@ -57,6 +58,9 @@ def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0):
         x: input of shape ``(N, C, H, W)``.
         kernel_size, stride, padding: as for :func:`max_pool2d`.
         fill: the value of the padding. Default: ``0.0``.
+        max_bytes (int): refuse to run when the windows, the padded input
+            and the output would take more memory than this. Default:
+            ``None``, meaning 1 GiB.
 
     Returns:
         A new array of shape ``(N, C, H_out, W_out, k_h * k_w)``.
@@ -68,6 +72,7 @@ def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0):
                [2., 3., 6., 7.]])
     """
     x, spec = pool_array("pool_windows", x, kernel_size, stride, padding)
+    _budget("pool_windows", x, spec, max_bytes, x.itemsize)
     (k_h, k_w), (s_h, s_w) = spec.kernel_size, spec.stride
     (p_h, p_w), (H_out, W_out) = spec.padding, spec.out_size
     pads = ((0, 0), (0, 0), (p_h, p_h), (p_w, p_w))
@@ -82,14 +87,28 @@ def pool_windows(x, kernel_size, stride=None, padding=0, fill=0.0):
     return view.reshape(x.shape[:2] + (H_out, W_out, k_h * k_w))
 
 
-def _windows(x, spec, fill):
-    return pool_windows(x, spec.kernel_size, spec.stride, spec.padding, fill)
+def _budget(fname, x, spec, max_bytes, window_bytes, outputs=1):
+    """The pooling budget: each window laid out costs ``window_bytes`` per entry (a copy of the
+    values, and the masks and indices of the function); ``coursecnn.fast`` copies none."""
+    pool_budget(fname, x.shape, spec, x.itemsize, max_bytes, window_bytes, 1,
+                f"use coursecnn.fast.{fname}, which copies no window, a smaller kernel_size or padding, "
+                "a larger stride or a smaller batch" if window_bytes else None, outputs=outputs)
 
+
+def _windows(x, spec, fill):
+    """:func:`pool_windows` for a caller that has checked its own budget."""
+    return pool_windows(x, spec.kernel_size, spec.stride, spec.padding, fill, max_bytes=float("inf"))
 
 
 def _real(x, spec):
     """The windows of a mask: True where an entry is a real pixel, False on padding."""
     return _windows(np.ones((1, 1) + x.shape[2:]), spec, 0.0) > 0
+
+
+def _switch_search_bytes(x):
+    """Bytes per window entry of the switches' search: the windows, two boolean masks, and one
+    plane's mask of real entries (float, then bool) shared by the ``N C`` planes."""
+    return x.itemsize + 2 + 9 / max(1, x.shape[0] * x.shape[1])
 
 
 def _clip(spec, i, j, h, w):
@@ -195,8 +214,10 @@ def pool_output_shape(x_shape, kernel_size, stride=None, padding=0):
     return tuple(int(v) for v in x_shape[:2]) + spec.out_size
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """max_pool2d(x, kernel_size, stride=None, padding=0) -> ndarray
+def max_pool2d(x, kernel_size, stride=None, padding=0, *,
+               max_bytes=None):
+    """max_pool2d(x, kernel_size, stride=None, padding=0, *,
+    max_bytes=None) -> ndarray
 
     The largest value of each ``k_h x k_w`` window, channel by channel
     (vectorized: every window laid out as a row, then one maximum per row).
@@ -208,6 +229,9 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
             Default: ``kernel_size``.
         padding: implicit ``-inf`` added on each side, an int or a pair, at
             most half the kernel. Default: ``0``.
+        max_bytes (int): refuse to run when the windows laid out, the
+            padded input and the output would take more memory than this.
+            Default: ``None``, meaning 1 GiB.
 
     Returns:
         An array of shape ``(N, C, H_out, W_out)``, with
@@ -221,8 +245,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         array([[ 20.,  30.],
                [112.,  37.]])
     """
-    x, _ = pool_array("max_pool2d", x, kernel_size, stride, padding)
-    windows = pool_windows(x, kernel_size, stride, padding, fill=-np.inf)
+    x, spec = pool_array("max_pool2d", x, kernel_size, stride, padding)
+    # memory first: the windows are copied (fast.max_pool2d copies none)
+    _budget("max_pool2d", x, spec, max_bytes, x.itemsize)
+    windows = pool_windows(x, kernel_size, stride, padding, fill=-np.inf,
+                           max_bytes=np.inf)
     # -inf padding never wins; np.max lets a NaN win, as PyTorch does
     return windows.max(axis=-1)
 
@@ -260,8 +287,8 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0):
     return y
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    """avg_pool2d(x, kernel_size, stride=None, padding=0) -> ndarray
+def avg_pool2d(x, kernel_size, stride=None, padding=0, *, max_bytes=None):
+    """avg_pool2d(x, kernel_size, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     The mean of each ``k_h x k_w`` window (vectorized). Padded zeros count in the mean, so each
     window is divided by ``k_h * k_w`` (PyTorch's default ``count_include_pad=True``).
@@ -272,6 +299,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
         stride: step between windows, an int or a pair. Default: ``kernel_size``.
         padding: implicit zeros on each side, an int or a pair, at most half the kernel.
             Default: ``0``.
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         An array of shape ``(N, C, H_out, W_out)`` (sizes as in :func:`max_pool2d`).
@@ -283,6 +311,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
                [10.5, 12.5]])
     """
     x, spec = pool_array("avg_pool2d", x, kernel_size, stride, padding)
+    _budget("avg_pool2d", x, spec, max_bytes, x.itemsize)
     return _windows(x, spec, 0.0).mean(axis=-1)
 
 
@@ -317,8 +346,8 @@ def avg_pool2d_naive(x, kernel_size, stride=None, padding=0):
     return y
 
 
-def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
-    """nmax_pool2d(x, kernel_size, n, stride=None, padding=0) -> ndarray
+def nmax_pool2d(x, kernel_size, n, stride=None, padding=0, *, max_bytes=None):
+    """nmax_pool2d(x, kernel_size, n, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     N-max pooling: the mean of the ``n`` largest values of each window (vectorized).
     ``n = 1`` is max pooling; ``n = k_h * k_w`` is average pooling (without padding).
@@ -330,6 +359,7 @@ def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
         stride: step between windows, an int or a pair. Default: ``kernel_size``.
         padding: implicit ``-inf`` on each side (never chosen), an int or a pair, at most half
             the kernel; every window must still hold at least ``n`` real values. Default: ``0``.
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         An array of shape ``(N, C, H_out, W_out)`` (sizes as in :func:`max_pool2d`).
@@ -344,6 +374,7 @@ def nmax_pool2d(x, kernel_size, n, stride=None, padding=0):
     """
     x, spec = pool_array("nmax_pool2d", x, kernel_size, stride, padding)
     n = _check_n(n, spec, x.shape[2:])
+    _budget("nmax_pool2d", x, spec, max_bytes, 2 * x.itemsize)  # the windows and their sorted copy
     # sorted ascending, -inf padding first and NaN last: the n largest are the last n
     return np.sort(_windows(x, spec, -np.inf), axis=-1)[..., -n:].mean(axis=-1)
 
@@ -383,9 +414,10 @@ def nmax_pool2d_naive(x, kernel_size, n, stride=None, padding=0):
 # --------------------------------------------------------------------------- switches
 
 
-def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
-    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0)
-    -> (ndarray, ndarray)
+def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, *,
+                            max_bytes=None):
+    """max_pool2d_with_indices(x, kernel_size, stride=None, padding=0, *,
+    max_bytes=None) -> (ndarray, ndarray)
 
     Max pooling that also returns the *switches*: where each maximum came
     from, as a flat index ``row * W + col`` into its input plane (PyTorch's
@@ -396,6 +428,7 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
     Args:
         x: input of shape ``(N, C, H, W)``.
         kernel_size, stride, padding: as for :func:`max_pool2d`.
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         ``(y, switches)``: ``y`` as from :func:`max_pool2d`, ``switches`` an
@@ -410,6 +443,8 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
     """
     fname = "max_pool2d_with_indices"
     x, spec = pool_array(fname, x, kernel_size, stride, padding)
+    # the windows, y, the offsets and the indices
+    _budget(fname, x, spec, max_bytes, _switch_search_bytes(x), outputs=4)
     windows = _windows(x, spec, -np.inf)  # (N, C, H_out, W_out, k_h * k_w)
     real = _real(x, spec)  # True for the entries that are pixels, not padding
     # the maximum of each window; a NaN wins (np.max passes it on)
@@ -431,9 +466,9 @@ def max_pool2d_with_indices(x, kernel_size, stride=None, padding=0):
 
 
 def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
-                        indices=None):
+                        indices=None, *, max_bytes=None):
     """max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
-    indices=None) -> ndarray
+    indices=None, *, max_bytes=None) -> ndarray
 
     Gradient of :func:`max_pool2d` with respect to ``x``: each ``dy`` entry
     goes to the position of its window's maximum (the *switch*, as
@@ -447,6 +482,7 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
         indices: the switches saved by the forward pass, as
             :func:`max_pool2d_with_indices` returns them. Default: ``None``,
             meaning find them in ``x`` again.
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         ``dx``, an array of shape ``(N, C, H, W)``.
@@ -463,7 +499,9 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0,
     dy = _check_dy(fname, dy, x, spec)
     if indices is None:
         # the switches: where each window's maximum came from
-        _, indices = max_pool2d_with_indices(x, kernel_size, stride, padding)
+        _budget(fname, x, spec, max_bytes, _switch_search_bytes(x), outputs=4)
+        _, indices = max_pool2d_with_indices(x, kernel_size, stride, padding,
+                                             max_bytes=float("inf"))
     else:
         indices = _check_switches(indices, dy.shape, x.shape[2:], fname)
         _check_in_windows(indices, x.shape[3], spec)
@@ -509,8 +547,8 @@ def max_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
     return dx
 
 
-def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
-    """avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0) -> ndarray
+def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, *, max_bytes=None):
+    """avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     Gradient of :func:`avg_pool2d` with respect to ``x``: every entry of a window gets
     ``1 / m`` of the window's ``dy`` (``m = k_h * k_w``); overlapping windows add up.
@@ -520,6 +558,7 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
         dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
         x: the forward input (or any array of its shape), ``(N, C, H, W)``.
         kernel_size, stride, padding: as in the forward call.
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         ``dx``, an array of shape ``(N, C, H, W)``.
@@ -533,6 +572,7 @@ def avg_pool2d_backward(dy, x, kernel_size, stride=None, padding=0):
     fname = "avg_pool2d_backward"
     x, spec = pool_array(fname, x, kernel_size, stride, padding)
     dy = _check_dy(fname, dy, x, spec)
+    _budget(fname, x, spec, max_bytes, 0, outputs=2)  # the padded gradient, dy and its share
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = spec.kernel_size, spec.stride, spec.padding
     N, C, H, W = x.shape
     H_out, W_out = spec.out_size
@@ -579,8 +619,8 @@ def avg_pool2d_backward_naive(dy, x, kernel_size, stride=None, padding=0):
     return dx
 
 
-def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
-    """nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0) -> ndarray
+def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0, *, max_bytes=None):
+    """nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     Gradient of :func:`nmax_pool2d` with respect to ``x``: each of a window's ``n`` largest
     entries gets ``1 / n`` of its ``dy``. Ties are broken by row-major order (the earlier entry is
@@ -590,6 +630,7 @@ def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
         dy: gradient of the output, shape ``(N, C, H_out, W_out)``.
         x: the forward input, shape ``(N, C, H, W)``.
         kernel_size, n, stride, padding: as in the forward call.
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         ``dx``, an array of shape ``(N, C, H, W)``.
@@ -605,6 +646,8 @@ def nmax_pool2d_backward(dy, x, kernel_size, n, stride=None, padding=0):
     x, spec = pool_array(fname, x, kernel_size, stride, padding)
     n = _check_n(n, spec, x.shape[2:])
     dy = _check_dy(fname, dy, x, spec)
+    # the windows, where NaN is, the key and its negation, and the int64 ranks
+    _budget(fname, x, spec, max_bytes, 3 * x.itemsize + 9)
     windows = _windows(x, spec, -np.inf)
     # rank by value, NaN as the largest; a stable sort keeps equal values in
     # row-major order, so the earlier of two equal entries ranks first
@@ -731,8 +774,8 @@ def _unpool_size(output_size, in_hw, k, s, p):
     return hw
 
 
-def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=None):
-    """max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=None) -> ndarray
+def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=None, *, max_bytes=None):
+    """max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=None, *, max_bytes=None) -> ndarray
 
     A partial inverse of max pooling: each value of ``y`` goes back to the position its switch
     records; every other entry is 0 (``torch.nn.functional.max_unpool2d``).
@@ -747,6 +790,7 @@ def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=N
             was pooled when several sizes pool to ``H_in``. Default: ``None``, meaning
             ``H = (H_in - 1) * stride - 2 * padding + kernel_size`` (likewise ``W``). As in
             PyTorch, a given ``H`` must be within ``stride - 1`` of that default (likewise ``W``).
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         An array of shape ``(N, C, H, W)``.
@@ -766,16 +810,18 @@ def max_unpool2d(y, switches, kernel_size, stride=None, padding=0, output_size=N
     hw = _unpool_size(output_size, y.shape[2:], k, s, p)
     if any(v < 1 for v in hw):
         raise ValueError(f"max_unpool2d: the output size must be positive, got {hw}")
-    sw = _check_switches(switches, y.shape, hw, "max_unpool2d", "switches")
     n, c = y.shape[:2]
+    memory_budget("max_unpool2d", n * c * hw[0] * hw[1] * y.itemsize, max_bytes, "the unpooled output",
+                  "use a smaller stride or output_size, or unpool fewer maps at a time")
+    sw = _check_switches(switches, y.shape, hw, "max_unpool2d", "switches")
     out = np.zeros((n, c, hw[0] * hw[1]), dtype=y.dtype)
     # every pooled value back into its own plane at its switch (a plane is a flat row here)
     np.put_along_axis(out, sw.reshape(n, c, -1), y.reshape(n, c, -1), axis=-1)
     return out.reshape(n, c, hw[0], hw[1])
 
 
-def pool_switches_mask(x, kernel_size, stride=None, padding=0):
-    """pool_switches_mask(x, kernel_size, stride=None, padding=0) -> ndarray
+def pool_switches_mask(x, kernel_size, stride=None, padding=0, *, max_bytes=None):
+    """pool_switches_mask(x, kernel_size, stride=None, padding=0, *, max_bytes=None) -> ndarray
 
     A boolean array of ``x``'s shape that is ``True`` where max pooling picked a value (the
     entries its backward pass sends gradient to). Handy for drawing the switches.
@@ -783,6 +829,7 @@ def pool_switches_mask(x, kernel_size, stride=None, padding=0):
     Args:
         x: input of shape ``(N, C, H, W)``.
         kernel_size, stride, padding: as for :func:`max_pool2d`.
+        max_bytes (int): as for :func:`max_pool2d`. Default: ``None``.
 
     Returns:
         A boolean array of shape ``(N, C, H, W)``.
@@ -794,7 +841,8 @@ def pool_switches_mask(x, kernel_size, stride=None, padding=0):
                [False, False]])
     """
     x, spec = pool_array("pool_switches_mask", x, kernel_size, stride, padding)
-    _, sw = max_pool2d_with_indices(x, kernel_size, stride, padding)
+    _budget("pool_switches_mask", x, spec, max_bytes, _switch_search_bytes(x), outputs=4)
+    _, sw = max_pool2d_with_indices(x, kernel_size, stride, padding, max_bytes=float("inf"))
     N, C, H, W = x.shape
     mask = np.zeros((N, C, H * W), dtype=bool)
     np.put_along_axis(mask, sw.reshape(N, C, -1), True, axis=-1)

@@ -98,7 +98,8 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
             Default: ``None``.
         training (bool): use the batch's statistics (``True``) or the running ones.
             Default: ``True``.
-        eps (float): added to the variance, ``>= 0``. Default: ``1e-5``.
+        eps (float): added to the variance: positive in training mode (PyTorch's rule; a constant
+            channel would give 0 / 0), ``>= 0`` in evaluation mode. Default: ``1e-5``.
 
     Returns:
         Tensor of shape ``(N, C, H, W)``.
@@ -107,17 +108,32 @@ def batch_norm2d(x, running_mean=None, running_var=None, weight=None, bias=None,
 
         >>> import torch, coursecnn.torch as ct
         >>> x = torch.tensor([[[[1.0, 3.0]]], [[[5.0, 7.0]]]], dtype=torch.float64)
-        >>> (ct.batch_norm2d(x, eps=0.0) * 5 ** 0.5).flatten().tolist()
+        >>> (ct.batch_norm2d(x, eps=1e-300) * 5 ** 0.5).flatten().tolist()
         [-3.0, -1.0, 1.0, 3.0]
     """
     x = as_tensor(x, "x", 4, "(N, C, H, W)")
     running_mean = _per_channel(running_mean, "running_mean", x)
     running_var = _per_channel(running_var, "running_var", x)
     weight, bias = _per_channel(weight, "weight", x), _per_channel(bias, "bias", x)
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and torch.isinf(v).any():
+            # the result would depend on the arithmetic's order (torch gives NaN where this
+            # formula gives +-inf): coursecnn.ref refuses it with the same words
+            raise ValueError(f"batch_norm2d: {name} holds an infinity, which makes the normalized values inf or "
+                             f"NaN depending on the order of the arithmetic; give a finite {name}")
     if not isinstance(training, bool):
         raise TypeError(f"batch_norm2d: training must be True or False, got {training!r}")
     eps = _number(eps, "eps", 0.0)
-    if training:
+    if training and eps == 0:
+        # a constant channel has variance 0, and 0 / sqrt(0) is NaN: PyTorch refuses eps <= 0 here
+        raise ValueError(
+            "batch_norm2d: eps must be positive in training mode (a constant channel has variance 0, and "
+            f"(x - mean) / sqrt(0 + eps) would be NaN), got {eps!r}; use the default 1e-5"
+        )
+    if training and x.shape[0] * x.shape[2] * x.shape[3] == 0:
+        # an empty batch (or map) normalizes to an empty result, as in torch (and coursecnn.ref)
+        mean, var = x.new_zeros(x.shape[1]), x.new_ones(x.shape[1])
+    elif training:
         _values_per_channel(x, "batch_norm2d")
         with torch.no_grad():  # the Function's backward accounts for how they depend on x
             mean, var = x.mean(_AXES), x.var(_AXES, unbiased=False)
@@ -195,9 +211,10 @@ class BatchNorm2d(nn.BatchNorm2d):
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
             with torch.no_grad():
-                mean, var = batch_norm_running_stats(x, self.running_mean, self.running_var, self.momentum)
-                self.running_mean.copy_(mean)  # the layer's own state, as in torch.nn
-                self.running_var.copy_(var)
+                if x.dim() != 4 or x.shape[0] * x.shape[2] * x.shape[3] > 0:  # an empty batch: torch.nn keeps them
+                    mean, var = batch_norm_running_stats(x, self.running_mean, self.running_var, self.momentum)
+                    self.running_mean.copy_(mean)  # the layer's own state, as in torch.nn
+                    self.running_var.copy_(var)
                 self.num_batches_tracked.add_(1)
         return batch_norm2d(
             x, self.running_mean, self.running_var, self.weight, self.bias, training=use_batch, eps=self.eps

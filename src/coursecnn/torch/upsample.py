@@ -1,10 +1,14 @@
-"""Upsampling by interpolation (nearest, bilinear, bicubic) with the transposed-product backward.
+"""Upsampling by interpolation (nearest, bilinear, bicubic) with its own backward.
 
-The two interpolation matrices come from ``coursecnn.ref.interpolation_matrix`` (one home for
-the rule of where each sample lies); forward is ``y = A x B^T`` per map and backward
-``dx = A^T dy B``.
+Where each output samples the input comes from ``coursecnn.ref`` (one home for the rule): the
+*taps* of each axis, an index and a weight per neighbour read. The method is ``y = A x B^T`` per
+map with two interpolation matrices, but a dense product would spread one NaN or inf over whole
+rows and columns (``0 * NaN`` is NaN), so the forward gathers the taps (``index_select``) and
+the backward adds each output's gradient back at the same taps (``index_add``): a NaN or inf
+reaches exactly the values it reaches in ``torch.nn.functional.interpolate``.
 """
 
+import numpy as np
 import torch
 
 from ..ref import upsample as _ref
@@ -13,22 +17,48 @@ from ._tensors import as_tensor
 __all__ = ["interpolate"]
 
 
+def _on(taps, like):
+    """The ``(index, weight)`` pairs of one axis as tensors on ``like``'s device and dtype."""
+    return [(torch.as_tensor(i, device=like.device), torch.as_tensor(w, device=like.device).to(like.dtype))
+            for i, w in taps]
+
+
+def _gather(v, taps, dim):
+    """``sum_k weight_k * v.index_select(dim, index_k)``: resample ``v`` along ``dim`` (2 or 3)."""
+    out = None
+    for index, weight in taps:
+        term = v.index_select(dim, index) * (weight.view(-1, 1) if dim == 2 else weight)
+        out = term if out is None else out.add_(term)
+    return out
+
+
+def _spread(dv, taps, dim, n_in):
+    """The adjoint of :func:`_gather`: add ``weight_k * dv`` back at ``index_k`` along ``dim``."""
+    shape = list(dv.shape)
+    shape[dim] = n_in
+    out = dv.new_zeros(shape)
+    for index, weight in taps:
+        out.index_add_(dim, index, dv * (weight.view(-1, 1) if dim == 2 else weight))
+    return out
+
+
 class InterpolateFunction(torch.autograd.Function):
-    """``interpolate`` as an autograd Function: two matrix products each way."""
+    """``interpolate`` as an autograd Function: rows then columns forward, columns then rows back."""
 
     @staticmethod
-    def forward(ctx, x, a, b):
-        ctx.save_for_backward(a, b)
-        return torch.einsum("ih,nchw,jw->ncij", a, x, b)
+    def forward(ctx, x, rows, cols, copy_back):
+        ctx.rows, ctx.cols, ctx.in_hw, ctx.copy_back = rows, cols, tuple(x.shape[2:]), copy_back
+        return _gather(_gather(x, rows, 2), cols, 3)
 
     @staticmethod
     def backward(ctx, dy):
-        a, b = ctx.saved_tensors
-        return torch.einsum("ih,ncij,jw->nchw", a, dy, b), None, None
+        if ctx.copy_back:
+            return dy.clone(), None, None, None  # torch's bicubic backward copies dy at the same size
+        return _spread(_spread(dy, ctx.cols, 3, ctx.in_hw[1]), ctx.rows, 2, ctx.in_hw[0]), None, None, None
 
 
-def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None) -> Tensor
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_bytes=None):
+    """interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, *, max_bytes=None) -> Tensor
 
     Resize every map of ``x`` by nearest-neighbour or bilinear interpolation
     (``torch.nn.functional.interpolate`` on a 4D input); the backward sends each output's
@@ -41,9 +71,13 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         mode (str): ``"nearest"``, ``"bilinear"`` or ``"bicubic"``. Default: ``"nearest"``.
         align_corners (bool, optional): bilinear and bicubic, as in PyTorch. Default: ``None``
             (False).
+        max_bytes (int): refuse to run when the result and the temporary tensors would take
+            more memory than this (``coursecnn.ref.interpolate``'s estimate). Default: ``None``,
+            meaning 1 GiB; ``float("inf")`` for no limit.
 
     Returns:
-        Tensor of shape ``(N, C, H_out, W_out)``.
+        Tensor of shape ``(N, C, H_out, W_out)`` and ``x``'s dtype. A NaN or inf in ``x`` (or in
+        the gradient) reaches only the values that read it, as in torch.
 
     Example::
 
@@ -53,7 +87,16 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         [1.0, 1.25, 1.75, 2.0]
     """
     x = as_tensor(x, "x", 4, "(N, C, H, W)")
+    # only the batch may be empty (torch's rule): there is nothing to sample from otherwise
+    if x.shape[1] == 0:
+        raise ValueError(f"x has no channels: shape {tuple(x.shape)}, expected (N, C, H, W) with C >= 1")
+    if 0 in x.shape[2:]:
+        raise ValueError(f"x has an empty height or width: shape {tuple(x.shape)}; both must be at least 1")
     align = _ref._check_mode(mode, align_corners)
     out, scales = _ref._sizes(tuple(x.shape[2:]), size, scale_factor)
-    a, b = (torch.as_tensor(m, dtype=x.dtype, device=x.device) for m in _ref._matrices(x.shape[2:], out, scales, mode, align))
-    return InterpolateFunction.apply(x, a, b)
+    in_hw = tuple(x.shape[2:])
+    _ref._budget("interpolate", tuple(x.shape), in_hw, out, x.element_size(), max_bytes)
+    # the taps' positions in x's precision, as torch computes them (float32 for float32)
+    kind = np.float32 if x.dtype == torch.float32 else np.float64
+    rows, cols = (_on(_ref._taps(n, o, mode, align, sc, kind), x) for n, o, sc in zip(in_hw, out, scales))
+    return InterpolateFunction.apply(x, rows, cols, mode == "bicubic" and in_hw == out)
