@@ -50,6 +50,11 @@ _STATE = {}
 
 
 def _init_worker(course, unsandboxed):
+    import atexit
+
+    from .preprocessors import shutdown_warm_kernel
+
+    atexit.register(shutdown_warm_kernel)  # the kernel kept between submissions goes with us
     if unsandboxed:
         os.environ["COURSECNN_UNSANDBOXED"] = "1"
     # One thread per process: the jobs already use the cores.
@@ -59,8 +64,10 @@ def _init_worker(course, unsandboxed):
 
 
 def _cpu():
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    # This process only: the kernel (kept between submissions) and the sandboxed workers report
+    # their own CPU seconds beside the flags, and the report adds them.
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def _grade_one(args):
@@ -171,13 +178,16 @@ def grade_assignment(course, assignment, jobs=1, students=None, unsandboxed=Fals
             last = error.strip().splitlines()[-1] if error.strip() else "see the log"
             rows.append({"student": student, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
                          "status": "graded" if ok else f"failed: {last}"})
+        pool.close()
+        pool.join()  # the processes end on their own, shutting their kernels down
     scores, max_score = _scores(course, assignment)
     for row in rows:
         row["score"] = scores.get(row["student"])
         row["max_score"] = max_score
-        # The sandboxed workers' CPU is not counted in the kernel's: they report it themselves.
+        # The kernel and the sandboxed workers count their own CPU seconds.
         stats = flags.read_stats(flags.log_path(_flags_dir(course), assignment, row["student"]))
-        row["cpu_seconds"] = round(row["cpu_seconds"] + float(stats.get("worker_cpu_s", 0.0)), 2)
+        row["cpu_seconds"] = round(row["cpu_seconds"] + float(stats.get("worker_cpu_s", 0.0))
+                                   + float(stats.get("kernel_cpu_s", 0.0)), 2)
         row["flags"] = flags.summary(_student_flags(course, assignment, row["student"]))
     rows.sort(key=lambda r: r["student"])
     for row in rows:

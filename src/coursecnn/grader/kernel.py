@@ -332,6 +332,9 @@ class Session:
         self.deadline = None
         self.current_label = None
         self.spent = 0.0           # CPU seconds of the workers stopped so far
+        # The kernel's own CPU is counted from here when it graded another submission before
+        # (a reused kernel), from its start otherwise.
+        self.kernel_mark = _FRESHENED.pop() if _FRESHENED else 0.0
         self.in_kernel = False
         import atexit
 
@@ -368,8 +371,9 @@ class Session:
         if not self.log:
             return
         total = self.spent + sum(w.cpu() for w in self.workers.values())
+        own = _self_cpu() - self.kernel_mark
         try:
-            _flags.write_stats(self.log, {"worker_cpu_s": round(total, 3)})
+            _flags.write_stats(self.log, {"worker_cpu_s": round(total, 3), "kernel_cpu_s": round(own, 3)})
         except OSError:
             pass
 
@@ -388,6 +392,38 @@ def session(timeout=120, sandboxed=True, log=None):
     elif log and not _SESSION.log:
         _SESSION.log = log
     return _SESSION
+
+
+_FRESHENED = []
+
+
+def _self_cpu():
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def fresh(path=None):
+    """Empty a kernel that graded another submission: stop its workers, forget its session, clear
+    the namespace, and move to this submission's folder (``SplitExecute.reuse_kernel``)."""
+    global _SESSION
+    if _SESSION is not None:
+        for worker in _SESSION.workers.values():
+            worker.stop()
+        _SESSION.account()
+        try:
+            get_ipython().events.unregister("pre_run_cell", _SESSION._new_cell)  # noqa: F821
+        except (NameError, ValueError):
+            pass
+        _SESSION = None
+    try:
+        get_ipython().reset(new_session=False)  # noqa: F821
+    except NameError:
+        pass
+    if path:
+        os.chdir(path)
+    _FRESHENED[:] = [_self_cpu()]
 
 
 def needed_setup(cells, source):

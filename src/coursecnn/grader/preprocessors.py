@@ -147,13 +147,69 @@ class RebuildFromRelease(_FlagsMixin, NbGraderPreprocessor):
         return nb, resources
 
 
+_WARM = {}  # the kernel this grading process keeps between submissions (reuse_kernel)
+
+
+def shutdown_warm_kernel():
+    """Shut down the kernel kept between submissions (at the end of a grading process)."""
+    km = _WARM.pop("km", None)
+    if km is not None:
+        from jupyter_core.utils import run_sync as _run
+
+        try:
+            _run(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 (already gone)
+            pass
+
+
 class SplitExecute(_FlagsMixin, Execute):
-    """nbgrader's Execute, with answer cells run in the student's boxed worker."""
+    """nbgrader's Execute, with answer cells run in the student's boxed worker.
+
+    No student code runs in the kernel, so a grading process keeps one kernel from one submission
+    to the next (``reuse_kernel``): each submission starts with the kernel's namespace emptied and
+    the previous workers stopped, and the kernel's imports (NumPy, PyTorch) are paid once.
+    """
 
     rules_file = Unicode("", help="coursecnn_rules.json written by `coursecnn course build`").tag(config=True)
     flags_dir = Unicode("", help="where the per-submission logs go (default: <course>/flags)").tag(config=True)
     sandboxed = Bool(True, help="run student code under bubblewrap; False only with the "
                      "instructor's explicit --unsandboxed").tag(config=True)
+    reuse_kernel = Bool(True, help="keep the (trusted) kernel between submissions, its namespace "
+                        "emptied; False starts a kernel per submission").tag(config=True)
+
+    def create_kernel_manager(self):
+        km = _WARM.pop("km", None)
+        if self.reuse_kernel and km is not None and km.has_kernel:
+            self._reused = True
+            return km
+        self._reused = False
+        return super().create_kernel_manager()
+
+    async def _async_cleanup_kernel(self):
+        from jupyter_core.utils import ensure_async
+
+        if self.reuse_kernel and self.km is not None and await ensure_async(self.km.is_alive()):
+            if getattr(self, "kc", None) is not None:
+                await ensure_async(self.kc.stop_channels())
+                self.kc = None
+            if not _WARM.get("atexit"):
+                import atexit
+
+                atexit.register(shutdown_warm_kernel)  # `nbgrader autograde` run by hand
+                _WARM["atexit"] = True
+            _WARM["km"], self.km = self.km, None
+            return
+        await super()._async_cleanup_kernel()
+
+    # nbclient's synchronous setup_kernel calls this wrapper, bound to its own coroutine.
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
+
+    async def _fresh_kernel(self):
+        """Empty a reused kernel: the previous submission's names and workers go."""
+        path = str((self.resources or {}).get("metadata", {}).get("path", "") or "")
+        code = f"__import__('coursecnn.grader.kernel').grader.kernel.fresh({path!r})"
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
+        await self.async_wait_for_reply(msg_id)
 
     def preprocess(self, nb, resources):
         if self.sandboxed and not box.available():
@@ -166,6 +222,8 @@ class SplitExecute(_FlagsMixin, Execute):
         self._log = str(self._log_path(resources))
         self._pending = []
         self._prestarted = False
+        self._reused = False
+        self._freshened = False
         self._any_plain = any(r.get("plain") for r in self._rules.values())
         return super().preprocess(nb, resources)
 
@@ -177,6 +235,9 @@ class SplitExecute(_FlagsMixin, Execute):
         return list(rule.get("declared", [])), {"plain": limits.plain, "memory": limits.memory, "cpu": limits.cpu}
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if self._reused and not self._freshened:
+            self._freshened = True
+            await self._fresh_kernel()
         meta = _meta(cell)
         if cell.cell_type != "code":
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
