@@ -6,7 +6,7 @@ BUILD  := _build
 LAB    := $(BUILD)/lab
 JB     := COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR)
 
-.PHONY: lock install book book-instructor test unit slow notebooks browser lab bench clean
+.PHONY: lock install book book-html publish book-instructor test unit slow notebooks browser lab bench clean
 
 install:
 	@bash tools/install.sh
@@ -18,9 +18,16 @@ lock:
 # Student edition (no solutions): book/ copied to _build/edition/book with every solution replaced
 # by a stub and the hidden tests removed (`coursecnn edition student`). Fails on any warning or failing cell.
 book: install
+	@$(MAKE) --no-print-directory book-html
+	@$(MAKE) --no-print-directory publish
+
+# The two halves of `make book` (`make test` runs the first beside `notebooks`).
+book-html:
 	$(PY) -m coursecnn edition student --out $(BUILD)/edition
 	COURSECNN_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build $(BUILD)/edition/book --config $(CURDIR)/_config.yml --toc $(CURDIR)/_toc.yml --path-output $(CURDIR) --all -W -n --keep-going
-	@# Downloads from the book are the notebooks `make lab` opens (numbers from the book's own run).
+
+# Downloads from the book are the notebooks `make lab` opens (numbers from the book's own run).
+publish:
 	$(PY) -m coursecnn edition lab --out $(LAB) --if-missing --glue-from $(BUILD)/jupyter_execute --publish $(BUILD)/html
 	@echo "The book is at: file://$(CURDIR)/$(BUILD)/html/index.html"
 
@@ -48,7 +55,11 @@ browser: install
 	@bash tools/ensure_chromium.sh
 	$(PY) -m pytest -q tests/browser
 
-test: unit slow notebooks book browser
+# Two steps at a time where they do not share files: most of each is one busy core.
+test: install
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit slow
+	@$(MAKE) --no-print-directory -j2 --output-sync=target notebooks book-html
+	@$(MAKE) --no-print-directory publish browser
 	@echo "make test: every check passed"
 
 # JupyterLab on the student notebooks (built first if missing: the numbers come from

@@ -58,8 +58,8 @@ DOCUMENTED = {
     "pooling": {"reference": 7, "patcher": 0, "reader": 0, "writer": 0, "caller": 2},
 }
 ROUND2 = {"transformer": 0, "leaker": 0, "escaper": 0, "mutator": 0}
-# padding_stride: ex1 2, ex2 2, ex3 3, ex4 2, ex5 2 = 11 (worked out from the test cells' points
-# below); the smuggler loses ex3. architectures: ex1 2, ex2 3, ex3 3 = 8; the scripter loses ex3.
+# padding_stride: 10 points (from the test cells' points); the smuggler loses exercise 3's.
+# architectures: ex1 2, ex2 2, ex3 3 = 7; the scripter loses ex3.
 # convolution's scipy student loses ex1 (2 of 8).
 MORE_EXPECTED = {"padding_stride": ("smuggler", "ex3"), "architectures": ("scripter", "ex3")}
 # What each attack must leave in the instructor's log: {student: kind}.

@@ -213,6 +213,10 @@ class Audit:
         page.goto(f"{visit.probe.base}/{path}", wait_until="load", timeout=120_000)
         if page.locator("meta[http-equiv=refresh]").count():  # index.html forwards to the intro
             page.wait_for_load_state("networkidle", timeout=120_000)
+        # The book's script (landmarks, names, table boxes) has run on the page we audit, not on
+        # the one index.html forwarded from.
+        page.wait_for_function("() => !!(window.ccnnBook && document.querySelector('.bd-article'))",
+                               timeout=60_000)
         page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
         if page.locator(".ccnn-explorer").count():
             page.wait_for_selector(".ccnn-explorer[data-ready]", timeout=20_000)
