@@ -322,3 +322,46 @@ def test_the_small_lenet_exercise_tells_a_convnet_from_a_linear_model():
                                 np.concatenate([plain, moved]), epochs=4, seed=0)
     hits = scores.argmax(1) == np.concatenate([yt[:1000].numpy()] * 2)
     assert hits[1000:].mean() < 0.65
+
+
+def test_the_graded_notebook_is_the_release_with_only_the_answers_from_the_submission(tmp_path):
+    import nbformat
+
+    from coursecnn.grader.preprocessors import RebuildFromRelease
+
+    def cell(kind, source, cid, **nbg):
+        c = {"cell_type": kind, "id": cid, "metadata": {"nbgrader": nbg} if nbg else {}, "source": source}
+        if kind == "code":
+            c.update(outputs=[], execution_count=None)
+        return c
+
+    release = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        cell("markdown", "# Title", "t"),
+        cell("code", "import numpy as np", "setup"),
+        cell("code", "def f(x):\n    raise NotImplementedError()", "ans",
+             solution=True, grade=False, grade_id="ex1-solution"),
+        cell("code", "assert f(1) == 2", "tests", grade=True, solution=False, grade_id="ex1-tests",
+             locked=True, points=1),
+    ]}
+    (tmp_path / "release" / "ch").mkdir(parents=True)
+    (tmp_path / "release" / "ch" / "ch.ipynb").write_text(json.dumps(release))
+    sub = json.loads(json.dumps(release))
+    sub["cells"][1]["source"] = "import numpy as np\nnp.allclose = lambda *a: True"    # edits the setup
+    sub["cells"][2]["source"] = "def f(x):\n    return x + 1"                       # the answer
+    sub["cells"][2]["id"] = "renamed"                                               # a changed id
+    sub["cells"][3]["source"] = "pass"                                              # empties the test
+    sub["cells"].insert(2, cell("code", "get_ipython().input_transformers_post.clear()", "mine"))
+    nb = nbformat.from_dict(sub)
+    resources = {"nbgrader": {"assignment": "ch", "notebook": "ch", "student": "eve",
+                              "db_url": f"sqlite:///{tmp_path / 'gradebook.db'}"}}
+    out, _ = RebuildFromRelease().preprocess(nb, resources)
+    sources = [c.source for c in out.cells]
+    assert "def f(x):\n    return x + 1" in sources                         # only the answer is theirs
+    assert "import numpy as np" in sources and "assert f(1) == 2" in sources  # the release's cells
+    assert not any("input_transformers_post" in s or "allclose" in s for s in sources if not s.startswith("**"))
+    assert [c.id for c in out.cells if c.id != "coursecnn-grading-note"] == ["t", "setup", "ans", "tests"]
+    note = next(c.source for c in out.cells if c.id == "coursecnn-grading-note")
+    assert "input_transformers_post" in note and "np.allclose" not in note and "import numpy as np" in note
+    kinds = [(e["kind"], e["cell"]) for e in flags.read(tmp_path / "flags" / "ch" / "eve.jsonl")]
+    assert ("dropped cell", "") in kinds and ("changed cell id", "ex1-solution") in kinds
+    assert ("changed cell", "setup") in kinds
