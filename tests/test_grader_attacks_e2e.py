@@ -42,7 +42,7 @@ from coursecnn.course import build_course
 from coursecnn.editions import BEGIN_HIDDEN, END_HIDDEN, find_root, nbgrader_meta
 from coursecnn.grader.batch import grade_assignment
 
-from test_nbgrader_e2e import cell_text, nbgrader, reference_answers, scores, submit
+from test_nbgrader_e2e import cell_text, nbgrader, reference_answers, region_lines, scores, submit
 
 TIMEOUT = 30
 CHAPTERS = ("convolution", "pooling")          # every student of the first round, and round 2's
@@ -375,26 +375,11 @@ def test_no_checksum_warnings_for_untouched_cells(course):
     assert "checksum" not in (done.stdout + done.stderr).lower()
 
 
-def hidden_lines(source_nb):
-    """Lines of the hidden tests that appear nowhere else in the notebook."""
-    inside, outside = set(), set()
-    for cell in source_nb["cells"]:
-        hidden = False
-        for line in cell_text(cell).split("\n"):
-            if BEGIN_HIDDEN in line:
-                hidden = True
-            elif END_HIDDEN in line:
-                hidden = False
-            elif line.strip():
-                (inside if hidden else outside).add(line.strip())
-    return {line for line in inside - outside if len(line) >= 15 and not line.startswith("#")}
-
-
 def test_feedback_names_failures_without_hidden_source_and_is_small(course):
     course_dir, sources, _, expected = course
     for chapter in CHAPTERS:
         nbgrader(course_dir, "generate_feedback", chapter)
-        secret = hidden_lines(sources[chapter])
+        secret = region_lines(sources[chapter], BEGIN_HIDDEN, END_HIDDEN, shortest=15)
         assert secret
         for student in expected[chapter]:
             page = course_dir / "feedback" / student / chapter / f"{chapter}.html"

@@ -58,19 +58,20 @@ def reference_answers(source_nb):
     return answers
 
 
-def solution_lines(source_nb):
-    """The lines inside solution regions that appear nowhere else in the notebook."""
+def region_lines(source_nb, begin=BEGIN_SOLUTION, end=END_SOLUTION, shortest=12):
+    """The lines inside ``begin``...``end`` regions that appear nowhere else in the notebook (no
+    comments, none shorter than ``shortest``): text that must not leak out of the regions."""
     inside, outside = set(), set()
     for cell in source_nb["cells"]:
         in_region = False
         for line in cell_text(cell).split("\n"):
-            if BEGIN_SOLUTION in line:
+            if begin in line:
                 in_region = True
-            elif END_SOLUTION in line:
+            elif end in line:
                 in_region = False
             elif line.strip():
                 (inside if in_region else outside).add(line.strip())
-    return {line for line in inside - outside if len(line) >= 12 and not line.startswith("#")}
+    return {line for line in inside - outside if len(line) >= shortest and not line.startswith("#")}
 
 
 def submit(course, assignment, student, answers):
@@ -133,8 +134,8 @@ def test_release_has_no_solutions_or_hidden_tests(graded):
     release = (course / "release" / "mini" / "mini.ipynb").read_text()
     assert BEGIN_SOLUTION not in release and BEGIN_HIDDEN not in release
     assert "raise NotImplementedError()" in release
-    leaked = [line for line in solution_lines(source) if line in release]
-    assert solution_lines(source) and not leaked
+    leaked = [line for line in region_lines(source) if line in release]
+    assert region_lines(source) and not leaked
     assert "rng.integers" not in release  # the hidden tests' random cases
 
 
@@ -223,7 +224,7 @@ def test_real_chapters_round_trip(tmp_path):
         source = json.loads(path.read_text())
         release = (course / "release" / name / f"{name}.ipynb").read_text()
         assert BEGIN_SOLUTION not in release and BEGIN_HIDDEN not in release, name
-        leaked = [line for line in solution_lines(source) if line in release]
+        leaked = [line for line in region_lines(source) if line in release]
         assert not leaked, f"{name}: solution lines in the release: {leaked[:3]}"
         submit(course, name, "reference", reference_answers(source))
         submit(course, name, "untouched", {})

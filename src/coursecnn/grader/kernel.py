@@ -91,7 +91,6 @@ class _Worker:
         self.proc = self.sock = None
         self.history = []          # (label, source, n_setup, names) of the answers run here, in order
         self.functions = {}        # name -> label of the answer that defined it
-        self.setup_sent = 0
         self.live = set()          # labels of the answers the current process has run
         self.poisoned = session.poisoned  # label -> why; shared: a loop is a loop in every worker
         self.cpu_mark = 0.0
@@ -108,7 +107,6 @@ class _Worker:
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         child.close()
         self.sock = parent
-        self.setup_sent = 0
         self.functions = {}
         self.live = set()
         self.cpu_mark = 0.0
@@ -189,12 +187,11 @@ class _Worker:
 
     # -- answers ------------------------------------------------------------------------------
 
-    def _exec(self, label, source, upto, names, quiet):
+    def _exec(self, label, source, upto, names):
         setup = needed_setup(self.session.setup[:upto], source)
         self.cpu_mark = _tree_cpu(self.proc.pid)
         reply = self.request({"op": "exec", "source": source, "label": label, "setup": setup,
                               "names": list(names)})
-        self.setup_sent = upto
         self.live.add(label)
         for name in reply.get("functions", []):
             if name in names:
@@ -217,7 +214,7 @@ class _Worker:
                 if label in self.poisoned:
                     continue
                 try:
-                    self._exec(label, source, upto, names, quiet=True)
+                    self._exec(label, source, upto, names)
                 except (GradingTimeout, WorkerGone, LimitExceeded):
                     self.poisoned[label] = "stopped while it was run again"
                     self.stop()
@@ -232,7 +229,7 @@ class _Worker:
         upto = len(self.session.setup)
         self.history.append((label, source, upto, tuple(names)))
         try:
-            return self._exec(label, source, upto, names, quiet=False)
+            return self._exec(label, source, upto, names)
         except (GradingTimeout, WorkerGone, LimitExceeded) as exc:
             self._fail(label, exc)
             raise self._stopped(label) from None
